@@ -1,0 +1,25 @@
+"""autograd_scalar: a scalar reverse-mode automatic differentiation engine, small enough to read.
+
+>>> from autograd_scalar import Value
+>>> a = Value(3.0, label="a")
+>>> y = a * a + a          # a feeds two operations: its gradient is the sum of both paths
+>>> y.backward()
+>>> a.grad                 # d(a*a + a)/da = 2a + 1
+7.0
+
+Importing this package imports nothing outside the standard library.
+"""
+
+from .engine import Value, detect_anomaly, grad
+
+__all__ = ["Value", "grad", "gradcheck", "gradgradcheck", "detect_anomaly"]
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # gradcheck lives in its own module and is loaded on first use, keeping `import` fast.
+    if name in ("gradcheck", "gradgradcheck", "GradcheckError"):
+        from . import gradcheck as module
+
+        return getattr(module, name)
+    raise AttributeError(f"module 'autograd_scalar' has no attribute {name!r}")

@@ -1,0 +1,386 @@
+"""The engine: hand-derived gradients, accumulation, determinism, input checks, numerics, scale."""
+
+from __future__ import annotations
+
+import gc
+import math
+import operator
+import sys
+import tracemalloc
+import weakref
+from fractions import Fraction
+
+import pytest
+
+from autograd_scalar import Value, detect_anomaly, grad
+from autograd_scalar.engine import describe, topological_order
+
+# ---- hand-derived cases ---------------------------------------------------------------------
+
+CS231N = {"w0": 2.0, "x0": -1.0, "w1": -3.0, "x1": -2.0, "w2": -3.0}
+# f = sigmoid(z), z = w0*x0 + w1*x1 + w2 = 1; df/dz = f(1-f); df/dw0 = x0 df/dz, df/dx0 = w0 df/dz, ...
+F = 1 / (1 + math.exp(-1.0))
+DZ = F * (1 - F)
+EXPECTED = {"w0": -1.0 * DZ, "x0": 2.0 * DZ, "w1": -2.0 * DZ, "x1": -3.0 * DZ, "w2": 1.0 * DZ}
+
+
+def _neuron(primitive: bool):
+    v = {k: Value(x, label=k) for k, x in CS231N.items()}
+    z = v["w0"] * v["x0"] + v["w1"] * v["x1"] + v["w2"]
+    f = 1 / (1 + (-z).exp()) if primitive else z.sigmoid()
+    return f, v
+
+
+@pytest.mark.parametrize("primitive", [True, False], ids=["primitive-ops", "sigmoid"])
+def test_cs231n_sigmoid_neuron(primitive):
+    f, v = _neuron(primitive)
+    f.backward()
+    assert f.data == pytest.approx(0.7310585786300049, abs=1e-15)
+    for name, expected in EXPECTED.items():
+        assert v[name].grad == pytest.approx(expected, rel=1e-14), name
+    assert round(v["x0"].grad, 4) == 0.3932 and round(v["x1"].grad, 4) == -0.5898
+    assert round(v["w0"].grad, 4) == -0.1966 and round(v["w1"].grad, 4) == -0.3932
+    assert round(v["w2"].grad, 4) == 0.1966
+
+
+def test_node_used_twice_adds_both_paths():
+    a = Value(3.0)
+    y = a * a + a
+    y.backward()
+    assert y.data == 12.0 and a.grad == 7.0  # 2a + 1
+
+
+def test_backward_twice_doubles_every_grad():
+    x = Value(2.0)
+    m = 2 * x
+    y = m * 3
+    y.backward()
+    assert (x.grad, m.grad, y.grad) == (6.0, 3.0, 1.0)
+    y.backward()
+    assert (x.grad, m.grad, y.grad) == (12.0, 6.0, 2.0)  # micrograd's design gives x.grad == 18
+
+
+def test_backward_twice_on_a_cube():
+    x = Value(3.0)
+    y = x * x * x
+    y.backward()
+    y.backward()
+    assert x.grad == 54.0  # 2 * 3x**2; re-propagating interior grads would give 72
+
+
+def test_grads_are_floats():
+    x = Value(2)
+    (x * 3).backward()
+    assert type(x.data) is float and type(x.grad) is float
+
+
+# ---- structure --------------------------------------------------------------------------------
+
+
+def test_structure_op_parents_args_label():
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
+    c = a * b
+    assert (a.op, a.parents, a.label) == ("", (), "a")
+    assert c.op == "mul" and c.parents == (a, b) and c.label == ""
+    d = b - a
+    assert d.parents == (b, a)  # argument order, not creation order
+    e = 3 - a
+    assert e.op == "sub" and e.parents == (a,) and e.args == (3.0, a)
+    assert type(e.args[0]) is float
+
+
+def test_order_is_deterministic():
+    def build():
+        xs = [Value(float(i)) for i in range(6)]
+        y = xs[0]
+        for i, x in enumerate(xs[1:]):
+            y = (y * x + xs[i]).tanh() + x
+        return y
+
+    ops1 = [(n.op, n.data) for n in topological_order(build())]
+    ops2 = [(n.op, n.data) for n in topological_order(build())]
+    assert ops1 == ops2
+    order = topological_order(build())
+    position = {n: i for i, n in enumerate(order)}
+    assert all(position[p] < position[n] for n in order for p in n.parents)
+
+
+def test_identity_hashing_and_no_value_equality():
+    a, b = Value(1.0), Value(1.0)
+    assert a != b and a == a
+    assert len({a, b}) == 2
+    assert Value.__eq__ is object.__eq__ and Value.__hash__ is object.__hash__
+
+
+def test_repr_is_short_and_flat():
+    x = Value(2.0, label="x")
+    y = x
+    for _ in range(5000):
+        y = y + 1
+    assert repr(x) == "Value(data=2.0, grad=0.0, label='x')"
+    assert repr(y).startswith("Value(data=5002.0") and "op='add'" in repr(y)
+
+
+def test_describe_names_nodes():
+    x = Value(4.0, label="x")
+    assert describe(x) == "'x'" and describe(x.sqrt()) == "sqrt(x)" and describe(Value(1.0)) == "leaf 1.0"
+
+
+# ---- inputs -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("number", [3, 2.5, Fraction(1, 4), -0.0], ids=repr)
+def test_accepts_real_numbers(number):
+    assert Value(number).data == float(number) and type(Value(number).data) is float
+
+
+def test_accepts_numpy_numbers():
+    np = pytest.importorskip("numpy")
+    for number in (np.float64(1.5), np.float32(0.25), np.int64(3)):
+        v = Value(number)
+        assert type(v.data) is float and v.data == float(number)
+        assert (v * number).data == float(number) ** 2
+
+
+@pytest.mark.parametrize("bad", [True, False, "1.0", "aaa", None, 1j, complex(1, 0), [1.0], (1.0,), {"a": 1}, {1.0}])
+def test_rejects_non_numbers(bad):
+    with pytest.raises(TypeError, match=r"Value: expected a real number.*" + _escaped(bad)):
+        Value(bad)
+
+
+def _escaped(x):
+    import re
+
+    return re.escape(repr(x))
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_rejects_non_finite(bad):
+    with pytest.raises(ValueError, match=r"Value: expected a finite number, got " + _escaped(bad)):
+        Value(bad)
+
+
+def test_rejects_value_of_value_and_bad_label():
+    with pytest.raises(TypeError, match="Value"):
+        Value(Value(1.0))
+    with pytest.raises(TypeError, match="label must be a str"):
+        Value(1.0, label=3)
+
+
+@pytest.mark.parametrize("op", [operator.add, operator.sub, operator.mul, operator.truediv, operator.pow])
+@pytest.mark.parametrize("bad", ["aaa", None, True, 2j, [1]], ids=repr)
+def test_operators_reject_non_numbers_on_either_side(op, bad):
+    x = Value(2.0)
+    with pytest.raises(TypeError, match=_escaped(bad)):
+        op(x, bad)
+    with pytest.raises(TypeError):
+        op(bad, x)
+
+
+def test_string_times_value_is_an_error_not_repetition():
+    with pytest.raises(TypeError, match="'aaa'"):
+        Value(3.0) * "aaa"
+
+
+# ---- operators on either side ----------------------------------------------------------------
+
+
+def test_reflected_operators():
+    x = Value(2.0)
+    cases = {
+        "2 + x": (2 + x, 4.0, 1.0),
+        "2 - x": (2 - x, 0.0, -1.0),
+        "2 * x": (2 * x, 4.0, 2.0),
+        "2 / x": (2 / x, 1.0, -0.5),
+        "2 ** x": (2**x, 4.0, 4.0 * math.log(2.0)),
+        "-x": (-x, -2.0, -1.0),
+        "x ** x": (x**x, 4.0, 4.0 * (1 + math.log(2.0))),
+        "abs(-x)": (abs(-x), 2.0, 1.0),
+        "x.sqrt()": (x.sqrt(), math.sqrt(2.0), 0.5 / math.sqrt(2.0)),
+    }
+    for name, (y, value, derivative) in cases.items():
+        (g,) = grad(y, [x])
+        assert y.data == pytest.approx(value, rel=1e-15), name
+        assert g.data == pytest.approx(derivative, rel=1e-15), name
+
+
+# ---- numerics ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("x", [1000.0, -1000.0, 750.0, -750.0])
+def test_sigmoid_and_tanh_are_stable_far_out(x):
+    for method, limit in (("sigmoid", 1.0 if x > 0 else 0.0), ("tanh", math.copysign(1.0, x))):
+        v = Value(x)
+        y = getattr(v, method)()
+        y.backward()
+        assert y.data == limit and v.grad == 0.0, method
+
+
+def test_relu_derivative_at_zero_is_zero():
+    x = Value(0.0)
+    x.relu().backward()
+    assert x.grad == 0.0
+
+
+@pytest.mark.parametrize(
+    "build, error, message",
+    [
+        (lambda x: Value(710.0, label="x").exp(), OverflowError, r"exp: result overflows for input 710.0 \(node 'x'\)"),
+        (lambda x: Value(1e308, label="x") * 10, OverflowError, r"mul: result overflows to inf for input 1e\+308"),
+        (lambda x: Value(1e308) + 1e308, OverflowError, "add: result overflows"),
+        (lambda x: Value(0.0, label="x").log(), ValueError, r"log: input must be > 0, got 0.0 \(node 'x'\)"),
+        (lambda x: Value(-3.0, label="x").log(), ValueError, r"log: input must be > 0, got -3.0 \(node 'x'\)"),
+        (lambda x: Value(1.0) / Value(0.0, label="d"), ZeroDivisionError, r"div: division by zero.*'d'"),
+        (lambda x: 1 / Value(0.0), ZeroDivisionError, "div: division by zero"),
+        (lambda x: Value(-8.0, label="b") ** (1 / 3), ValueError, r"pow: negative base -8.0 .* \(node 'b'\)"),
+        (lambda x: (-8.0) ** Value(0.5), ValueError, "rpow: negative base -8.0"),
+        (lambda x: Value(0.0) ** -1, ZeroDivisionError, "pow: zero base"),
+        (lambda x: Value(10.0) ** 400, OverflowError, "pow: result overflows"),
+        (lambda x: Value(-1.0, label="s").sqrt(), ValueError, r"sqrt: input must be >= 0, got -1.0 \(node 's'\)"),
+    ],
+)
+def test_errors_name_the_op_and_value(build, error, message):
+    with pytest.raises(error, match=message):
+        build(None)
+
+
+def test_negative_base_with_integer_exponent_is_fine():
+    x = Value(-2.0)
+    y = x**3
+    y.backward()
+    assert y.data == -8.0 and x.grad == 12.0
+
+
+def test_no_silent_nan_or_inf_in_backward():
+    a, b, c = Value(1e300, label="a"), Value(1e-300, label="b"), Value(1e300, label="c")
+    w = a * b * c  # finite forward; dw/db = a * c overflows
+    with pytest.raises(FloatingPointError, match="gradient of 'b' is inf"):
+        w.backward()
+    with pytest.raises(FloatingPointError, match=r"mul\(a, b\) sent the non-finite gradient inf to its input .b."):
+        w.backward(check_finite=True)
+    with detect_anomaly(), pytest.raises(FloatingPointError, match="detect_anomaly"):
+        w.backward()
+
+
+def test_anomaly_names_the_sqrt_at_zero():
+    x = Value(0.0, label="x")
+    y = x.sqrt() * 0 + x
+    with detect_anomaly(), pytest.raises(ZeroDivisionError, match=r"backward through sqrt\(x\) = 0.0.*0.5/out"):
+        y.backward()
+
+
+# ---- grad() and higher order -------------------------------------------------------------------
+
+
+def test_grad_does_not_touch_dot_grad_and_unused_input_gets_zero():
+    x, y, unused = Value(2.0), Value(3.0), Value(5.0)
+    f = x * y + x
+    gx, gu = grad(f, [x, unused])
+    assert (gx.data, gu.data) == (4.0, 0.0)
+    assert all(v.grad == 0.0 for v in (x, y, unused, f))
+    (g,) = grad(f, x)
+    assert g.data == 4.0
+
+
+def test_grad_rejects_non_values():
+    with pytest.raises(TypeError, match="output must be a Value"):
+        grad(3.0, [Value(1.0)])
+    with pytest.raises(TypeError, match="inputs must be Values"):
+        grad(Value(1.0), [1.0])
+
+
+def _derivatives(f, x0: float, order: int) -> list[float]:
+    x = Value(x0)
+    y = f(x)
+    out = []
+    for _ in range(order):
+        (y,) = grad(y, [x], create_graph=True)
+        out.append(y.data)
+    return out
+
+
+@pytest.mark.parametrize(
+    "name, f, x0, expected",
+    [
+        ("x**3", lambda x: x**3, 1.7, lambda x: [3 * x**2, 6 * x, 6.0]),
+        ("tanh", lambda x: x.tanh(), 0.4, lambda x: [
+            1 - math.tanh(x) ** 2,
+            -2 * math.tanh(x) * (1 - math.tanh(x) ** 2),
+            -2 * (1 - math.tanh(x) ** 2) ** 2 + 4 * math.tanh(x) ** 2 * (1 - math.tanh(x) ** 2),
+        ]),
+        ("sigmoid", lambda x: x.sigmoid(), -0.3, lambda x: [
+            (s := 1 / (1 + math.exp(-x))) * (1 - s),
+            s * (1 - s) * (1 - 2 * s),
+            s * (1 - s) * (1 - 6 * s + 6 * s * s),
+        ]),
+        ("exp", lambda x: x.exp(), 0.8, lambda x: [math.exp(x)] * 3),
+        ("log", lambda x: x.log(), 1.3, lambda x: [1 / x, -1 / x**2, 2 / x**3]),
+        ("x**2.5", lambda x: x**2.5, 1.2, lambda x: [2.5 * x**1.5, 3.75 * x**0.5, 1.875 * x**-0.5]),
+        ("2**x", lambda x: 2.0**x, 0.7, lambda x: [2**x * math.log(2) ** k for k in (1, 2, 3)]),
+        ("x**x", lambda x: x**x, 1.1, lambda x: [
+            x**x * (1 + math.log(x)),
+            x**x * ((1 + math.log(x)) ** 2 + 1 / x),
+            x**x * ((1 + math.log(x)) ** 3 + 3 * (1 + math.log(x)) / x - 1 / x**2),
+        ]),
+    ],
+)
+def test_third_derivatives_match_hand_formulas(name, f, x0, expected):
+    assert _derivatives(f, x0, 3) == pytest.approx(expected(x0), rel=1e-12)
+
+
+def test_mixed_second_derivative():
+    x, y = Value(0.5), Value(-1.5)
+    f = (x * y).tanh() + x.log()
+    gx, gy = grad(f, [x, y], create_graph=True)
+    (gxy,) = grad(gx, [y])  # d2f/dxdy = sech^2(xy) (1 - 2xy tanh(xy))
+    t = math.tanh(x.data * y.data)
+    assert gxy.data == pytest.approx((1 - t * t) * (1 - 2 * x.data * y.data * t), rel=1e-13)
+
+
+# ---- scale and memory ------------------------------------------------------------------------------
+
+
+def _chain(n: int):
+    x = Value(0.5)
+    y = x
+    for _ in range(n // 2):
+        y = y * 0.999999 + 1e-6
+    return x, y
+
+
+def test_million_node_chain_with_default_recursion_limit():
+    assert sys.getrecursionlimit() <= 10_000
+    x, y = _chain(1_000_000)
+    y.backward()
+    assert x.grad == pytest.approx(0.999999**500_000, rel=1e-9)
+    assert len(repr(y)) < 200
+    del y  # freed by reference counting, without recursion
+
+
+def test_bytes_per_binary_op_node_at_most_250():
+    gc.collect()
+    tracemalloc.start()
+    try:
+        x, y = _chain(200_000)
+        y.backward()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak / 200_000 <= 250
+
+
+def test_dropped_graph_is_freed_by_reference_counting_alone():
+    gc.collect()
+    gc.disable()
+    try:
+        x = Value(1.0)
+        y = x
+        for _ in range(1000):
+            y = (y * 1.0001).tanh() + x
+        y.backward()
+        probes = [weakref.ref(y), weakref.ref(y.parents[0])]
+        del y
+        assert all(p() is None for p in probes)
+        assert not any(isinstance(o, Value) and o is not x for o in gc.get_objects())
+    finally:
+        gc.enable()
