@@ -11,15 +11,7 @@ Importing this package imports nothing outside the standard library.
 """
 
 from .engine import Value, detect_anomaly, grad
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
-__all__ = ["Value", "grad", "gradcheck", "gradgradcheck", "detect_anomaly"]
+__all__ = ["Value", "grad", "gradcheck", "gradgradcheck", "GradcheckError", "detect_anomaly"]
 __version__ = "0.1.0"
-
-
-def __getattr__(name: str):
-    # gradcheck lives in its own module and is loaded on first use, keeping `import` fast.
-    if name in ("gradcheck", "gradgradcheck", "GradcheckError"):
-        from . import gradcheck as module
-
-        return getattr(module, name)
-    raise AttributeError(f"module 'autograd_scalar' has no attribute {name!r}")

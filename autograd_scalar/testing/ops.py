@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Sequence
 from typing import Any, Callable, NamedTuple
 
@@ -137,7 +138,12 @@ class Expression:
     def __str__(self) -> str:
         text = [f"x{i}" for i in range(self.n_inputs)]
         for name, args in self.steps:
-            text.append(OPS_BY_NAME[name].fmt.format(*(text[s] for s in args)))
+            fmt = OPS_BY_NAME[name].fmt
+            operands = [text[s] for s in args]
+            for k, operand in enumerate(operands):
+                if _atomic(operand):  # "(x1)**3" reads better as "x1**3"; "exp(x1)" keeps its call
+                    fmt = re.sub(r"(?<![A-Za-z])\(\{" + str(k) + r"\}\)", "{" + str(k) + "}", fmt)
+            text.append(fmt.format(*operands))
         return text[-1]
 
     def __repr__(self) -> str:
@@ -152,6 +158,20 @@ class Expression:
         """Whether some slot feeds more than one step (so backward must add with ``+=``)."""
         uses = [s for _, args in self.steps for s in args]
         return len(uses) != len(set(uses))
+
+
+def _atomic(text: str) -> bool:
+    """Whether ``text`` needs no parentheses as an operand: a name, or one call like ``exp(x0)``."""
+    if re.fullmatch(r"x\d+", text):
+        return True
+    if not re.match(r"[a-z]+\(", text) or not text.endswith(")"):
+        return False
+    depth = 0
+    for i, char in enumerate(text):
+        depth += (char == "(") - (char == ")")
+        if depth == 0 and char == ")":
+            return i == len(text) - 1
+    return False
 
 
 def random_expression(
