@@ -1,0 +1,297 @@
+"""Neural networks on the engine: ``Module``, ``Neuron``, ``Layer`` and ``MLP``.
+
+A neuron computes ``act(w[0]*x[0] + ... + w[n-1]*x[n-1] + b)``; a layer is a list of neurons that
+see the same inputs; an MLP is a list of layers, each feeding the next. Every weight and bias is a
+leaf ``Value``, so ``loss.backward()`` fills their ``.grad`` and an optimiser (``autograd_scalar.optim``)
+moves them.
+
+The order of ``parameters()`` is part of the interface (the save format relies on it): layer by
+layer, neuron by neuron, each neuron's weights in input order, then its bias.
+
+>>> from autograd_scalar.nn import MLP
+>>> model = MLP(2, [4, 1], seed=0)
+>>> len(model.parameters())              # (2 weights + 1 bias) * 4 + (4 weights + 1 bias) * 1
+17
+>>> y = model([1.0, -2.0])               # one output: a single Value, as in micrograd
+>>> loss = (y - 1.0) ** 2
+>>> loss.backward()
+>>> model.parameters()[0].grad != 0.0
+True
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import random
+from collections.abc import Sequence
+from typing import Any, Union
+
+from .engine import Value
+
+Number = Union[int, float]
+Input = Sequence[Union[Value, Number]]
+
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+"""The activation names a neuron accepts; ``linear`` applies nothing."""
+
+_ACTIVATION_FUNCTIONS = {"tanh": Value.tanh, "relu": Value.relu, "sigmoid": Value.sigmoid, "linear": None}
+_mul = operator.mul
+
+
+def _check_activation(where: str, activation: Any) -> str:
+    if activation not in _ACTIVATION_FUNCTIONS:
+        raise ValueError(f"{where}: unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return activation
+
+
+def _check_size(where: str, name: str, n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{where}: {name} must be a positive int, got {n!r}")
+    return n
+
+
+def _check_inputs(where: str, x: Any, nin: int) -> Sequence:
+    if isinstance(x, (Value, str, bytes)) or not hasattr(x, "__len__"):
+        raise TypeError(f"{where}: expected a list of {nin} numbers or Values, got {x!r}")
+    if len(x) != nin:
+        raise ValueError(f"{where}: expected {nin} inputs, got {len(x)}: {list(x)!r}")
+    return x
+
+
+def init_bound(activation: str, fan_in: int, fan_out: int) -> float:
+    """The half-width ``a`` of the uniform range ``[-a, a]`` that initial weights are drawn from.
+
+    Glorot/Xavier for ``tanh``, ``sigmoid`` and ``linear``: ``a = sqrt(6 / (fan_in + fan_out))``,
+    which keeps the variance of activations and gradients about equal from layer to layer.
+    He/Kaiming for ``relu``: ``a = sqrt(6 / fan_in)``, twice the variance, because relu zeroes half
+    of its inputs. Uniform rather than Gaussian draws because ``random.uniform`` is plain
+    arithmetic, so a seed gives the same bits on every machine.
+
+    >>> init_bound("tanh", 2, 16) == (6 / 18) ** 0.5, init_bound("relu", 24, 1) == 0.5
+    (True, True)
+    """
+    _check_activation("init_bound", activation)
+    if activation == "relu":
+        return math.sqrt(6.0 / fan_in)
+    return math.sqrt(6.0 / (fan_in + fan_out))
+
+
+class Module:
+    """Anything with parameters: ``parameters()``, ``named_parameters()``, ``zero_grad()``.
+
+    Subclasses define ``named_parameters()``; the rest follows from it.
+    """
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """``(name, Value)`` pairs in ``parameters()`` order, e.g. ``("layers.0.neurons.3.w.1", w)``."""
+        return []
+
+    def parameters(self) -> list[Value]:
+        """Every trainable ``Value``: layer by layer, neuron by neuron, weights in input order, then bias."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``.grad`` to 0.0: gradients accumulate, so do this before each backward."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def state_dict(self) -> dict[str, float]:
+        """``{name: value}`` for every parameter, in ``parameters()`` order (plain floats, a copy).
+
+        >>> n = Neuron(2, seed=0)
+        >>> list(n.state_dict())
+        ['w.0', 'w.1', 'b']
+        """
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Set every parameter from ``state`` (as made by ``state_dict()``).
+
+        Every name must be present, no other name may be, and every value must be a finite real
+        number; everything is checked before anything is assigned, so a bad ``state`` raises a
+        ``ValueError`` and leaves the module as it was.
+        """
+        from .serialize import check_state
+
+        values = check_state(self, state)
+        for p, value in zip(self.parameters(), values):
+            p.data = value
+
+    def _label_parameters(self) -> None:
+        # Parameters carry their names as labels, so graphs and error messages can show them.
+        for name, p in self.named_parameters():
+            p.label = name
+
+
+class Neuron(Module):
+    """``act(w · x + b)``: ``nin`` weights, one bias, one activation.
+
+    Weights are drawn uniformly from ``[-a, a]`` with ``a = init_bound(activation, nin, fan_out)``
+    using ``rng`` (or ``random.Random(seed)``; never the global generator); the bias starts at 0.
+
+    >>> n = Neuron(2, activation="linear", seed=1)
+    >>> n.w[0].data, n.w[1].data, n.b.data = 2.0, -3.0, 0.5
+    >>> n([1.0, 1.0])
+    Value(data=-0.5, grad=0.0, op='add')
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        activation: str = "tanh",
+        *,
+        seed: int | None = None,
+        rng: random.Random | None = None,
+        fan_out: int = 1,
+    ) -> None:
+        self.nin = _check_size("Neuron", "nin", nin)
+        self.activation = _check_activation("Neuron", activation)
+        self._act = _ACTIVATION_FUNCTIONS[activation]
+        rng = rng if rng is not None else random.Random(seed)
+        bound = init_bound(activation, nin, fan_out)
+        self.w = [Value(rng.uniform(-bound, bound)) for _ in range(nin)]
+        self.b = Value(0.0)
+        self._label_parameters()
+
+    def __call__(self, x: Input) -> Value:
+        if len(x) != self.nin:
+            _check_inputs("Neuron", x, self.nin)
+        # Start the sum at the bias: b + w0*x0 + w1*x1 + ... makes no extra "0 +" node.
+        out = sum(map(_mul, self.w, x), self.b)
+        return out if self._act is None else self._act(out)
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [(f"w.{i}", w) for i, w in enumerate(self.w)] + [("b", self.b)]
+
+    def __repr__(self) -> str:
+        return f"Neuron({self.nin}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """``nout`` neurons that all read the same ``nin`` inputs.
+
+    Calling a layer returns a list of ``nout`` Values, or a single Value when ``nout == 1``.
+
+    >>> layer = Layer(3, 2, seed=0)
+    >>> len(layer([1, 2, 3])), len(layer.parameters())
+    (2, 8)
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str = "tanh",
+        *,
+        seed: int | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.nin = _check_size("Layer", "nin", nin)
+        self.nout = _check_size("Layer", "nout", nout)
+        self.activation = _check_activation("Layer", activation)
+        rng = rng if rng is not None else random.Random(seed)
+        self.neurons = [Neuron(nin, activation, rng=rng, fan_out=nout) for _ in range(nout)]
+        self._label_parameters()
+
+    def forward(self, x: Input) -> list[Value]:
+        """The outputs as a list, whatever ``nout`` is."""
+        _check_inputs("Layer", x, self.nin)
+        return [n(x) for n in self.neurons]
+
+    def __call__(self, x: Input) -> Value | list[Value]:
+        out = self.forward(x)
+        return out[0] if len(out) == 1 else out
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [(f"neurons.{i}.{name}", p) for i, n in enumerate(self.neurons) for name, p in n.named_parameters()]
+
+    def __repr__(self) -> str:
+        return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: ``nin`` inputs, then one layer per entry of ``nouts``.
+
+    Hidden layers use ``activation``; the last layer uses ``output_activation``, which defaults
+    to ``"linear"`` (raw scores, for the losses of ``autograd_scalar.losses``). The initial weights
+    come from one ``random.Random(seed)``, drawn layer by layer, neuron by neuron, weight by weight:
+    the same seed gives the same network on every machine (``seed=None`` draws a fresh one).
+
+    Calling the model on a list of ``nin`` numbers or Values returns a list of outputs, or a single
+    Value when the last layer has one output, so ``(model(x) - y) ** 2`` reads as it should.
+
+    >>> model = MLP(2, [16, 16, 1], seed=0)
+    >>> model
+    MLP(2, [16, 16, 1], activation='tanh', output_activation='linear')
+    >>> len(model.parameters())              # 16*(2+1) + 16*(16+1) + 1*(16+1)
+    337
+    >>> model.named_parameters()[3][0]
+    'layers.0.neurons.1.w.0'
+    >>> MLP(2, [16, 16, 1], seed=0).state_dict() == model.state_dict()
+    True
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "tanh",
+        output_activation: str | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.nin = _check_size("MLP", "nin", nin)
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        self.nouts = [_check_size("MLP", "each layer size in nouts", n) for n in nouts]
+        self.activation = _check_activation("MLP", activation)
+        self.output_activation = _check_activation("MLP", "linear" if output_activation is None else output_activation)
+        rng = random.Random(seed)
+        sizes = [nin, *self.nouts]
+        activations = [self.activation] * (len(self.nouts) - 1) + [self.output_activation]
+        self.layers = [Layer(sizes[i], sizes[i + 1], activations[i], rng=rng) for i in range(len(self.nouts))]
+        self._label_parameters()
+
+    def forward(self, x: Input) -> list[Value]:
+        """The outputs of the last layer as a list, whatever its size."""
+        _check_inputs("MLP", x, self.nin)
+        for layer in self.layers:
+            x = [n(x) for n in layer.neurons]
+        return x
+
+    def __call__(self, x: Input) -> Value | list[Value]:
+        out = self.forward(x)
+        return out[0] if len(out) == 1 else out
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [
+            (f"layers.{i}.{name}", p) for i, layer in enumerate(self.layers) for name, p in layer.named_parameters()
+        ]
+
+    def architecture(self) -> dict[str, Any]:
+        """What ``MLP(**architecture)`` needs to rebuild this network's shape (not its values)."""
+        return {
+            "nin": self.nin,
+            "nouts": list(self.nouts),
+            "activation": self.activation,
+            "output_activation": self.output_activation,
+        }
+
+    def save(self, path: Any) -> None:
+        """Write the architecture and every parameter to ``path`` as JSON (see ``autograd_scalar.serialize``)."""
+        from .serialize import save
+
+        save(self, path)
+
+    @classmethod
+    def load(cls, path: Any) -> MLP:
+        """A new MLP read from a file written by ``save``; a bad file raises ``ValueError``."""
+        from .serialize import load
+
+        return load(path)
+
+    def __repr__(self) -> str:
+        return (
+            f"MLP({self.nin}, {self.nouts!r}, activation={self.activation!r}, "
+            f"output_activation={self.output_activation!r})"
+        )
