@@ -51,6 +51,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_step(args: argparse.Namespace) -> int:
+    """Step through backpropagation: on a terminal one step per key press, else the whole transcript."""
+    from . import stepthrough
+    from .stepthrough_term import run
+
+    if args.expr is not None:
+        if args.example is not None:
+            print("autograd-scalar step: give an example name or --expr, not both", file=sys.stderr)
+            return 2
+        from .expr import parse_assignments, parse_expression
+
+        try:
+            root, _ = parse_expression(args.expr, parse_assignments(args.set or ""))
+        except (ValueError, TypeError, ArithmeticError) as error:
+            print(f"autograd-scalar step: {error}", file=sys.stderr)
+            return 2
+        title = f"Backpropagation through {args.expr}"
+    else:
+        name = args.example or "sigmoid"
+        root = stepthrough.example(name)
+        title = f"Backpropagation through {stepthrough.EXAMPLES[name]}"
+    if args.html:
+        path = stepthrough.export_html(root, args.html, title=title, digits=args.digits)
+        print(f"wrote {path}", file=sys.stderr)
+    return run(root, title=title, naive=args.naive, digits=args.digits)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autograd-scalar",
@@ -59,6 +86,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = sub.add_parser("demo", help="forward and backward through the CS231n sigmoid neuron")
     demo.set_defaults(func=cmd_demo)
+    step = sub.add_parser(
+        "step",
+        help="step through backpropagation node by node (sigmoid, mazur, branch, naive, or --expr)",
+        description="Show each backward step: the upstream gradient, each local derivative and each +=. "
+        "Keys on a terminal: n/space/enter next, b/p back, q quit; a plain transcript when piped.",
+    )
+    step.add_argument("example", nargs="?", choices=["sigmoid", "mazur", "branch", "naive"],
+                      help="a built-in graph (default: sigmoid, the CS231n neuron)")
+    step.add_argument("--expr", help='your own expression, e.g. "tanh(x*w+b)" (no eval: a safe parser)')
+    step.add_argument("--set", help="values for the expression's names, e.g. x=1,w=2,b=-1")
+    step.add_argument("--naive", action="store_true",
+                      help="also run a naive recursive backward pass and show where it goes wrong")
+    step.add_argument("--html", metavar="PATH", help="also write the step-through as a self-contained web page")
+    step.add_argument("--digits", type=int, default=4, help="significant digits shown (default 4)")
+    step.set_defaults(func=cmd_step)
     return parser
 
 

@@ -1,0 +1,240 @@
+"""The step-through API: its steps are backward()'s steps, with the published numbers.
+
+Pins down: the trace visits nodes in backward()'s order and replaying it gives bit for bit the
+.grad values of backward() on hypothesis-drawn graphs (so the float additions happen in the same
+order); tracing touches no .grad; the CS231n neuron and Mazur's network carry their published
+numbers at each step; a node used twice by one operation (a*a) receives two contributions; the
+rule in words for every rule; the naive recursive pass goes wrong exactly where a node is passed
+on early; the transcript that `autograd-scalar step` prints when piped.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograd_scalar import Value
+from autograd_scalar.cli import main, sigmoid_neuron
+from autograd_scalar.engine import topological_order
+from autograd_scalar.rules import RULES
+from autograd_scalar.stepthrough import (
+    example,
+    fmt_num,
+    format_transcript,
+    mazur_network,
+    naive_backward,
+    replay,
+    rule_words,
+    trace_backward,
+    trace_forward,
+)
+from autograd_scalar.testing.ops import random_expression
+
+
+def _bits(values):
+    return [v.hex() for v in values]
+
+
+def _build(seed: int):
+    """The same random graph, built twice from fresh leaves: one for backward(), one for the trace."""
+    expression, inputs = random_expression(random.Random(seed), max_nodes=14, max_inputs=3)
+    return [expression(*(Value(x) for x in inputs)) for _ in range(2)]
+
+
+@given(st.integers(0, 2**32 - 1))
+def test_replaying_the_trace_gives_backwards_grads_bit_for_bit(seed):
+    by_backward, by_trace = _build(seed)
+    by_backward.backward()
+    steps = trace_backward(by_trace)
+    order = topological_order(by_trace)
+    assert all(node.grad == 0.0 for node in order)  # tracing alone changes nothing
+    assert [s.node for s in steps] == list(reversed(order))
+    replay(steps)
+    assert _bits(n.grad for n in order) == _bits(n.grad for n in topological_order(by_backward))
+    # and again: both accumulate the same way
+    by_backward.backward()
+    replay(steps)
+    assert _bits(n.grad for n in order) == _bits(n.grad for n in topological_order(by_backward))
+
+
+@given(st.integers(0, 2**32 - 1))
+def test_each_upstream_is_the_running_sum_of_what_arrived(seed):
+    _, root = _build(seed)
+    for step in trace_backward(root):
+        if step.index == 0:
+            assert step.upstream == 1.0 and step.incoming == ()
+            continue
+        running = None
+        for c in step.incoming:
+            assert c.parent is step.node
+            assert c.before == (0.0 if running is None else running)
+            running = c.contribution if running is None else running + c.contribution
+            assert c.after.hex() == running.hex()
+            assert c.contribution.hex() == (c.local * c.upstream).hex()
+        assert step.upstream.hex() == running.hex()
+
+
+def test_apply_true_adds_like_backward():
+    a, b = example("mazur"), example("mazur")
+    a.backward()
+    trace_backward(b, apply=True)
+    assert _bits(n.grad for n in topological_order(a)) == _bits(n.grad for n in topological_order(b))
+
+
+def test_cs231n_neuron_steps_carry_the_published_numbers():
+    f, leaves = sigmoid_neuron()
+    steps = trace_backward(f)
+    by_name = {s.name: s for s in steps}
+    assert steps[0].name == "f" and steps[0].upstream == 1.0
+    assert fmt_num(by_name["z"].upstream) == "0.1966"  # into the linear part
+    sigmoid_rule = steps[0].contributions[0]
+    assert sigmoid_rule.words == "d sigmoid(x)/dx = out * (1 - out)" and fmt_num(sigmoid_rule.local) == "0.1966"
+    expected = {"x0": "0.3932", "x1": "-0.5898", "w0": "-0.1966", "w1": "-0.3932", "w2": "0.1966"}
+    assert {name: fmt_num(by_name[name].upstream) for name in expected} == expected
+    # the bias: local derivative 1, so its gradient is 1 × the upstream gradient ("1 * activation")
+    bias = next(c for c in by_name["z"].contributions if c.parent is leaves["w2"])
+    assert (bias.words, bias.local, bias.contribution) == ("d(a + b)/db = 1", 1.0, by_name["z"].upstream)
+    w0 = next(c for c in by_name["w0*x0"].contributions if c.parent is leaves["w0"])
+    assert w0.equation == "w0.grad += x0 × out.grad = -1.0 × 0.1966 = -0.1966"
+    assert (w0.before, fmt_num(w0.after)) == (0.0, "-0.1966")
+    assert all(v.grad == 0.0 for v in leaves.values())
+
+
+def test_a_times_a_plus_a_sends_two_contributions_that_sum_to_7():
+    y = example("branch")
+    steps = trace_backward(y)
+    a = steps[-1].node
+    square = steps[1]
+    assert square.name == "a*a"
+    assert [(c.parent, c.position, c.contribution) for c in square.contributions] == [(a, 0, 3.0), (a, 1, 3.0)]
+    assert [(c.before, c.after) for c in square.contributions] == [(1.0, 4.0), (4.0, 7.0)]
+    last = steps[-1]
+    assert [c.consumer.op for c in last.incoming] == ["add", "mul", "mul"]
+    assert sum(c.contribution for c in last.incoming) == last.upstream == 7.0
+    assert "a.grad = 1.0 + 3.0 + 3.0 = 7.0: it is used by 2 operations (y, a*a)" in str(last)
+
+
+def test_mazur_network_published_numbers():
+    total, leaves = mazur_network()
+    assert round(total.data, 9) == 0.298371109
+    grads = {s.name: s.upstream for s in trace_backward(total)}
+    assert round(grads["w5"], 9) == 0.082167041
+    assert round(grads["w1"], 9) == 0.000438568
+    assert round(grads["out_o1"], 8) == 0.74136507  # dE/dout_o1 = out_o1 - target_o1
+    # out_h1 feeds both output units: its step adds two contributions
+    step = next(s for s in trace_backward(total) if s.name == "out_h1")
+    assert [c.consumer.parents[0].label for c in step.incoming] == ["w7", "w5"]
+    assert round(grads["out_h1"], 9) == 0.036350306
+
+
+def test_rule_words_for_every_rule():
+    for op, rule in RULES.items():
+        words = rule_words(op)
+        assert len(words) == len(rule.inputs) == len(rule.words)
+        for name, word, text in zip(rule.inputs, rule.words, words):
+            assert text.startswith("d") and text.endswith(f"/d{name} = {word}")
+    assert rule_words("tanh") == ("d tanh(x)/dx = 1 - out**2",)
+    assert rule_words("div") == ("d(a/b)/da = 1/b", "d(a/b)/db = -out/b")
+
+
+def test_formulas_use_the_graphs_names():
+    x = Value(0.5, label="x")
+    w = Value(2.0, label="w")
+    steps = trace_backward((x * w) ** 3)
+    power = steps[0].contributions[0]
+    assert power.formula == "3 * (x*w)**(3-1)" and power.local == 3 * 1.0**2
+    assert steps[1].contributions[0].formula == "w"
+    forward = trace_forward((x * w) ** 3)
+    assert [s.text for s in forward][-1] == "(x*w)**3 = 1.0**3.0 = 1.0"
+
+
+def test_labels_with_control_characters_are_shown_escaped():
+    x = Value(1.0, label="x\n\x1b[2J")
+    text = format_transcript(x * 2)
+    assert "\x1b" not in text and "x\\n\\x1b[2J" in text
+
+
+def test_unnamed_leaves_and_clashing_labels_get_distinct_names():
+    a, b = Value(1.0), Value(2.0, label="t")
+    c = Value(3.0, label="t")
+    names = [s.name for s in trace_forward(a * b + c)]
+    assert len(set(names)) == len(names)
+
+
+def test_trace_errors_name_the_operation():
+    with pytest.raises(TypeError, match="trace_backward: expected a Value"):
+        trace_backward(3.0)
+    x = Value(0.0, label="x")
+    with pytest.raises(ZeroDivisionError, match=r"trace_backward: the local derivative of sqrt\(x\)"):
+        trace_backward(x.sqrt())
+    with pytest.raises(ValueError, match="example: unknown example 'nope'"):
+        example("nope")
+
+
+def test_naive_pass_is_wrong_where_a_node_is_passed_on_early():
+    c = example("naive")
+    result = naive_backward(c)
+    by_name = {name: node for node, name in result.names.items()}
+    a = by_name["a"]
+    assert (result.naive[a], result.real[a]) == (6.0, 4.0)
+    assert result.wrong == [a]
+    early = [v for v in result.visits if v.early]
+    assert [(v.name, v.grad, v.heard_from, v.uses) for v in early] == [("b", 1.0, 1, 2)]
+    assert all(node.grad == 0.0 for node in result.names)
+    text = str(result)
+    assert "b.grad = 1.0, passes it on   <-- too early: 1 of its 2 uses" in text
+    assert "a  naive       6.0   backward()       4.0   WRONG" in text
+
+
+def test_naive_pass_agrees_where_no_interior_node_branches():
+    result = naive_backward(sigmoid_neuron()[0])
+    assert result.wrong == [] and not any(v.early for v in result.visits)
+
+
+def test_naive_pass_refuses_huge_graphs():
+    x = Value(1.0)
+    for _ in range(250):
+        x = x + 1.0
+    with pytest.raises(ValueError, match="naive_backward: .* at most 200 nodes, got 251"):
+        naive_backward(x)
+
+
+def test_transcript_of_the_sigmoid_neuron():
+    text = format_transcript(sigmoid_neuron()[0])
+    lines = text.splitlines()
+    assert lines[2] == "Forward pass (topological order: each node after its inputs)"
+    assert "  f = sigmoid(z) = sigmoid(1.0) = 0.7311" in lines
+    assert "Step 1 of 10: out = f = sigmoid(z) = 0.7311, out.grad = 1.0" in lines
+    assert any(line.startswith("  z.grad += (out * (1 - out)) × out.grad = 0.1966 × 1.0 = 0.1966") for line in lines)
+    assert any(line.startswith("  w2.grad += 1 × out.grad = 1.0 × 0.1966 = 0.1966") for line in lines)
+    assert "Step 9 of 10: x0 = -1.0 is an input of the graph: x0.grad = 0.3932, final" in lines
+
+
+def test_cli_prints_the_transcript_when_not_a_terminal(capsys):
+    assert main(["step", "sigmoid"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Backpropagation through the CS231n neuron")
+    assert "w0.grad += x0 × out.grad = -1.0 × 0.1966 = -0.1966" in out
+    assert main(["step", "naive", "--naive"]) == 0
+    assert "a  naive       6.0   backward()       4.0   WRONG" in capsys.readouterr().out
+
+
+def test_cli_steps_through_a_users_expression(capsys):
+    assert main(["step", "--expr", "tanh(x*w+b)", "--set", "x=1,w=2,b=-1"]) == 0
+    out = capsys.readouterr().out
+    assert "Step 1 of 6: out = tanh(x*w + b) = 0.7616, out.grad = 1.0" in out
+    assert "x.grad += w × out.grad = 2.0 × 0.42 = 0.8399" in out
+    assert main(["step", "--expr", "__import__('os')", "--set", ""]) == 2
+    assert "autograd-scalar step:" in capsys.readouterr().err
+
+
+def test_cli_through_a_pipe():
+    done = subprocess.run([sys.executable, "-m", "autograd_scalar", "step", "branch"],
+                          capture_output=True, text=True, encoding="utf-8", timeout=60, check=True)
+    assert done.stdout == format_transcript(example("branch"), title=(
+        "Backpropagation through y = a*a + a at a = 3: a feeds two operations, so its gradient is a sum (7)")) + "\n"
