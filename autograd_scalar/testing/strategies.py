@@ -52,9 +52,9 @@ class DrawnExpression:
     """A drawn graph: its program, its input values, and ways to run it.
 
     - ``expr.inputs``: the drawn input values (floats), one per variable ``x0, x1, ...``.
-    - ``expr(*xs)``: rebuilds the graph from any inputs: ``Value``\\ s, floats, torch tensors, or
-      your own engine's scalars (it uses ``+ - * / **``, ``abs`` and ``.exp() .log() .tanh()
-      .sigmoid() .relu() .sqrt()``).
+    - ``expr(*xs)``: rebuilds the graph from any inputs: ``Value``\\ s, torch tensors, or your own
+      engine's scalars (it uses ``+ - * / **``, ``abs`` and ``.exp() .log() .tanh() .sigmoid()
+      .relu() .sqrt()``); given plain numbers it returns the expression's value as a float.
     - ``expr.leaves()``: fresh leaf ``Value``\\ s at the inputs, labelled ``x0, x1, ...``.
     - ``expr.gradients()``: our gradients at the inputs, as floats.
     - ``str(expr)``: the formula, ``tanh(x0*x1 + x0)``; ``repr`` adds the inputs.
@@ -62,6 +62,8 @@ class DrawnExpression:
     >>> e = DrawnExpression(Expression(2, [("mul", (0, 1)), ("add", (2, 0)), ("tanh", (3,))]), [0.5, 2.0])
     >>> e
     tanh(x0*x1 + x0) at x0=0.5, x1=2.0
+    >>> round(e(0.5, 2.0), 6)
+    0.905148
     >>> [round(g, 6) for g in e.gradients()]
     [0.54212, 0.090353]
     """
@@ -73,6 +75,8 @@ class DrawnExpression:
         self.inputs = tuple(float(x) for x in inputs)
 
     def __call__(self, *xs: Any) -> Any:
+        if xs and all(isinstance(x, (int, float)) for x in xs):  # floats: evaluate, give a float
+            return self.expression(*(Value(x) for x in xs)).data
         return self.expression(*xs)
 
     def leaves(self) -> list[Value]:
