@@ -12,6 +12,7 @@ cycle, so a dropped graph is freed by reference counting alone.
 
 from __future__ import annotations
 
+import _thread
 import math
 import numbers
 from collections.abc import Iterable, Iterator, Sequence
@@ -44,7 +45,7 @@ def describe(node: Value) -> str:
         return repr(node.label)
     if not node.op:
         return f"leaf {node.data!r}"
-    shown = (a.label or ("…" if a.op else repr(a.data)) if isinstance(a, Value) else repr(a) for a in node._args)
+    shown = (a.label or ("…" if a.op else repr(a.data)) if isinstance(a, Value) else repr(a) for a in node.args)
     return f"{node.op}({', '.join(shown)})"
 
 
@@ -76,22 +77,27 @@ def _operand(op: str, x: Any) -> Any:
     return _as_float(op, x)
 
 
-def _make(data: float, op: str, args: tuple) -> Value:
-    """A new interior node. It skips ``Value.__init__``'s checks: ``data`` is already a float."""
+def _make(data: float, op: str, a: Value | float, b: Value | float | None = None) -> Value:
+    """A new interior node ``op(a)`` or ``op(a, b)`` holding ``data``, which must be finite.
+
+    It skips ``Value.__init__``'s checks: ``data`` is already a float.
+    """
+    if not -_INF < data < _INF:
+        _overflow(data, op, a, b)
     node = _new(Value)
     node.data = data
     node.grad = 0.0
     node.label = ""
     node.op = op
-    node._args = args
+    node._a = a
+    node._b = b
+    node._mark = None
     return node
 
 
-def _finite(op: str, data: float, args: tuple) -> float:
-    """``data`` if finite, else an OverflowError naming ``op`` and its arguments."""
-    if -_INF < data < _INF:
-        return data
-    shown = ", ".join(f"{a.data!r}{_where(a)}" if isinstance(a, Value) else repr(a) for a in args)
+def _overflow(data: float, op: str, a: Value | float, b: Value | float | None) -> None:
+    """Raise the OverflowError for ``op(a, b) == data``, an infinity or nan, naming ``op`` and its inputs."""
+    shown = ", ".join(f"{x.data!r}{_where(x)}" if isinstance(x, Value) else repr(x) for x in (a, b) if x is not None)
     raise OverflowError(f"{op}: result overflows to {data!r} for input {shown}")
 
 
@@ -110,13 +116,17 @@ class Value:
     Values hash by identity, so they can key dicts and sets.
     """
 
-    __slots__ = ("data", "grad", "label", "op", "_args", "__weakref__")
+    # The arguments live in two slots rather than a tuple: a node is then one object for the
+    # garbage collector to track instead of two (leaf: both None; unary op: _b is None).
+    # _mark is where topological_order records that it has visited the node.
+    __slots__ = ("data", "grad", "label", "op", "_a", "_b", "_mark", "__weakref__")
 
     data: float
     grad: float
     label: str
     op: str
-    _args: tuple
+    _a: Value | float | None
+    _b: Value | float | None
 
     def __init__(self, data: Number, label: str = "") -> None:
         if isinstance(data, Value):
@@ -127,19 +137,21 @@ class Value:
         self.grad = 0.0
         self.label = label
         self.op = ""
-        self._args = ()
+        self._a = self._b = self._mark = None
 
     # ---- structure -----------------------------------------------------------------------
 
     @property
     def args(self) -> tuple:
         """The operation's arguments in order: ``Value`` nodes and constant floats."""
-        return self._args
+        if self._a is None:
+            return ()
+        return (self._a,) if self._b is None else (self._a, self._b)
 
     @property
     def parents(self) -> tuple[Value, ...]:
         """The ``Value`` arguments of the operation that made this node, in argument order."""
-        return tuple(a for a in self._args if a.__class__ is not float)
+        return tuple(a for a in self.args if a.__class__ is not float)
 
     def __repr__(self) -> str:
         extra = (f", label={self.label!r}" if self.label else "") + (f", op={self.op!r}" if self.op else "")
@@ -152,39 +164,39 @@ class Value:
         if other is NotImplemented:
             return other
         b = other if other.__class__ is float else other.data
-        return _make(_finite("add", self.data + b, (self, other)), "add", (self, other))
+        return _make(self.data + b, "add", self, other)
 
     def __radd__(self, other: Number) -> Value:
         other = _operand("add", other)
         if other is NotImplemented:
             return other
-        return _make(_finite("add", other + self.data, (other, self)), "add", (other, self))
+        return _make(other + self.data, "add", other, self)
 
     def __sub__(self, other: Value | Number) -> Value:
         other = _operand("sub", other)
         if other is NotImplemented:
             return other
         b = other if other.__class__ is float else other.data
-        return _make(_finite("sub", self.data - b, (self, other)), "sub", (self, other))
+        return _make(self.data - b, "sub", self, other)
 
     def __rsub__(self, other: Number) -> Value:
         other = _operand("sub", other)
         if other is NotImplemented:
             return other
-        return _make(_finite("sub", other - self.data, (other, self)), "sub", (other, self))
+        return _make(other - self.data, "sub", other, self)
 
     def __mul__(self, other: Value | Number) -> Value:
         other = _operand("mul", other)
         if other is NotImplemented:
             return other
         b = other if other.__class__ is float else other.data
-        return _make(_finite("mul", self.data * b, (self, other)), "mul", (self, other))
+        return _make(self.data * b, "mul", self, other)
 
     def __rmul__(self, other: Number) -> Value:
         other = _operand("mul", other)
         if other is NotImplemented:
             return other
-        return _make(_finite("mul", other * self.data, (other, self)), "mul", (other, self))
+        return _make(other * self.data, "mul", other, self)
 
     def __truediv__(self, other: Value | Number) -> Value:
         other = _operand("div", other)
@@ -199,7 +211,7 @@ class Value:
         return _divide(other, self)
 
     def __neg__(self) -> Value:
-        return _make(-self.data, "neg", (self,))
+        return _make(-self.data, "neg", self)
 
     def __pos__(self) -> Value:
         return self
@@ -223,14 +235,14 @@ class Value:
         """``sqrt(x)``, for ``x >= 0``; its derivative ``0.5 / sqrt(x)`` is infinite at 0."""
         if self.data < 0.0:
             raise ValueError(f"sqrt: input must be >= 0, got {self.data!r}{_where(self)}")
-        return _make(math.sqrt(self.data), "sqrt", (self,))
+        return _make(math.sqrt(self.data), "sqrt", self)
 
     # ---- functions ---------------------------------------------------------------------------
 
     def exp(self) -> Value:
         """``e**x``; an OverflowError past ``x ≈ 709.78``, where the result leaves float range."""
         try:
-            return _make(math.exp(self.data), "exp", (self,))
+            return _make(math.exp(self.data), "exp", self)
         except OverflowError:
             raise OverflowError(f"exp: result overflows for input {self.data!r}{_where(self)}") from None
 
@@ -238,11 +250,11 @@ class Value:
         """Natural logarithm, for ``x > 0``."""
         if self.data <= 0.0:
             raise ValueError(f"log: input must be > 0, got {self.data!r}{_where(self)}")
-        return _make(math.log(self.data), "log", (self,))
+        return _make(math.log(self.data), "log", self)
 
     def tanh(self) -> Value:
         """``tanh(x)``; finite everywhere (``tanh(±1000) == ±1`` with gradient 0)."""
-        return _make(math.tanh(self.data), "tanh", (self,))
+        return _make(math.tanh(self.data), "tanh", self)
 
     def sigmoid(self) -> Value:
         """``1 / (1 + e**-x)``, computed without overflow for any finite ``x``."""
@@ -252,14 +264,14 @@ class Value:
         else:
             e = math.exp(x)
             out = e / (1.0 + e)
-        return _make(out, "sigmoid", (self,))
+        return _make(out, "sigmoid", self)
 
     def relu(self) -> Value:
         """``max(0, x)``; its derivative at 0 is taken as 0, as in PyTorch."""
-        return _make(self.data if self.data > 0.0 else 0.0, "relu", (self,))
+        return _make(self.data if self.data > 0.0 else 0.0, "relu", self)
 
     def __abs__(self) -> Value:
-        return _make(abs(self.data), "abs", (self,))
+        return _make(abs(self.data), "abs", self)
 
     # ---- gradients -----------------------------------------------------------------------------
 
@@ -289,7 +301,7 @@ def _divide(a: Value | float, b: Value | float) -> Value:
         where = "" if b.__class__ is float else _where(b)
         raise ZeroDivisionError(f"div: division by zero, denominator {bd!r}{where}")
     ad = a if a.__class__ is float else a.data
-    return _make(_finite("div", ad / bd, (a, b)), "div", (a, b))
+    return _make(ad / bd, "div", a, b)
 
 
 def _power(op: str, base: Value | float, exponent: Value | float) -> Value:
@@ -309,10 +321,14 @@ def _power(op: str, base: Value | float, exponent: Value | float) -> Value:
         out = bd**ed
     except OverflowError:
         raise OverflowError(f"{op}: result overflows for {bd!r} ** {ed!r}{_where(node)}") from None
-    return _make(_finite(op, out, (base, exponent)), op, (base, exponent))
+    return _make(out, op, base, exponent)
 
 
 # ---- the topological order and the backward walk --------------------------------------------
+
+
+_EMIT = object()  # on the sort's stack: "every parent of the node below me has been emitted"
+_sorting = _thread.allocate_lock()  # sorts in two threads at once would overwrite each other's marks
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -320,22 +336,28 @@ def topological_order(root: Value) -> list[Value]:
 
     An iterative depth-first search (no recursion limit), visiting parents in argument order, so
     the same graph always gives the same order.
+
+    >>> x = Value(2.0, label="x")
+    >>> [describe(n) for n in topological_order((x * 3).exp() + x)]
+    ["'x'", 'mul(x, 3.0)', 'exp(…)', 'add(…, x)']
     """
+    # Visited nodes are marked by storing this sort's own token in their _mark slot: a dict of
+    # visited nodes would cost ~50 bytes a node, the slot 8, and a stale mark is never this token.
+    visited = object()
     order: list[Value] = []
-    done: dict[Value, bool] = {}  # False while a node's parents are being visited, then True
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        state = done.get(node)
-        if state is None:
-            done[node] = False
-            stack.append(node)  # comes back, to be emitted, once its parents are done
-            for arg in reversed(node._args):
-                if arg.__class__ is not float and arg not in done:
-                    stack.append(arg)
-        elif state is False:
-            done[node] = True
-            order.append(node)
+    stack: list[Any] = [root]
+    with _sorting:
+        while stack:
+            node = stack.pop()
+            if node is _EMIT:
+                order.append(stack.pop())
+            elif node._mark is not visited:
+                node._mark = visited
+                stack.append(node)
+                stack.append(_EMIT)
+                for arg in (node._b, node._a):  # pushed last, visited first: argument order
+                    if arg is not None and arg.__class__ is not float and arg._mark is not visited:
+                        stack.append(arg)
     return order
 
 
@@ -359,9 +381,11 @@ def _backpropagate(
     wanted = set(wanted)
     found: dict[Value, Any] = {}
     grads: dict[Value, Any] = {root: 1.0}
+    order = topological_order(root)
     node = root
     try:
-        for node in reversed(topological_order(root)):
+        while order:
+            node = order.pop()  # from the root back to the leaves; popping frees the list as we go
             upstream = grads.pop(node)
             if not create_graph and not -_INF < upstream < _INF:
                 raise FloatingPointError(
@@ -372,28 +396,31 @@ def _backpropagate(
                 node.grad += upstream
             if wanted and node in wanted:
                 found[node] = upstream
-            args = node._args
-            if not args:
-                continue
+            a, b = node._a, node._b
+            if a is None:
+                continue  # a leaf
             rule = RULES[node.op].local
             if create_graph:
-                local_grads = rule(node, *args)
-            elif len(args) == 2:
-                a, b = args
+                local_grads = rule(node, a) if b is None else rule(node, a, b)
+            elif b is None:
+                local_grads = rule(node.data, a.data)
+            else:
                 local_grads = rule(
                     node.data,
                     a if a.__class__ is float else a.data,
                     b if b.__class__ is float else b.data,
                 )
-            else:
-                local_grads = rule(node.data, args[0].data)
-            for parent, local in zip(args, local_grads):
-                if parent.__class__ is float:
-                    continue  # a constant: no gradient
-                contribution = local * upstream
+            # a.__class__ is not float: a is a node, not a constant; b is None for a unary op.
+            if a.__class__ is not float:
+                contribution = local_grads[0] * upstream
                 if check_finite:
-                    _check_contribution(node, parent, local, upstream, contribution)
-                grads[parent] = grads[parent] + contribution if parent in grads else contribution
+                    _check_contribution(node, a, local_grads[0], upstream, contribution)
+                grads[a] = grads[a] + contribution if a in grads else contribution
+            if b is not None and b.__class__ is not float:
+                contribution = local_grads[1] * upstream
+                if check_finite:
+                    _check_contribution(node, b, local_grads[1], upstream, contribution)
+                grads[b] = grads[b] + contribution if b in grads else contribution
     except (ZeroDivisionError, OverflowError, ValueError) as error:
         rule = RULES[node.op]
         formulas = ", ".join(f"d/d{name} = {w}" for name, w in zip(rule.inputs, rule.words))
