@@ -23,6 +23,7 @@ import hashlib
 import html
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -36,7 +37,7 @@ CSS = """
   max-width: 1400px; margin: 0 auto; padding: 8px 12px; }
 .asc-step h1 { font-size: 1.25em; margin: 0.2em 0 0.5em; }
 .asc-step h2 { font-size: 1.05em; margin: 0.8em 0 0.3em; }
-.asc-step .asc-graph { overflow: auto; border: 1px solid #d8dde6; border-radius: 8px; background: #fbfcfe;
+.asc-step .asc-graph { overflow: auto; border: 1px solid #d8dde6; border-radius: 8px; background: #fff;
   max-height: 62vh; }
 .asc-step .asc-graph svg { display: block; margin: 0 auto; max-width: none; }
 .asc-step .asc-controls { display: flex; gap: 6px; align-items: center; margin: 10px 0; flex-wrap: wrap; }
@@ -58,7 +59,7 @@ CSS = """
 .asc-step .asc-sum { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; margin: 4px 0;
   font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace; font-size: 0.92em; }
 .asc-step .asc-chip { background: #fff4e6; border: 1px solid #f5b971; border-radius: 12px; padding: 1px 9px; }
-.asc-step .asc-list ol { margin: 0; padding-left: 2.2em; font-family: ui-monospace, "DejaVu Sans Mono", Menlo,
+.asc-step .asc-list ol { margin: 0; padding-left: 3.2em; font-family: ui-monospace, "DejaVu Sans Mono", Menlo,
   monospace; font-size: 0.85em; }
 .asc-step .asc-list li { padding: 2px 4px; border-radius: 4px; }
 .asc-step .asc-list li div { white-space: pre-wrap; }
@@ -70,10 +71,12 @@ CSS = """
 .asc-step .asc-current path { stroke: #e8590c; stroke-width: 3px; }
 .asc-step .asc-target rect, .asc-step .asc-target ellipse, .asc-step .asc-target polygon,
 .asc-step .asc-target path { stroke: #2f6fdd; stroke-width: 2.5px; }
-.asc-step path.edge.asc-flow { stroke: #e8590c; stroke-width: 2.5px; }
-.asc-step text.grad.asc-partial { fill: #b35c00; }
+.asc-step path.edge.asc-flow { stroke: #e8590c; stroke-width: 1.7px; }
+.asc-step path.edge.asc-arrived { stroke: #2f6fdd; stroke-width: 1.7px; stroke-dasharray: 5 3; }
+.asc-step text.grad.asc-partial { fill: #c2410c; font-style: italic; }
 .asc-step text.grad.asc-final { fill: #2b8a3e; font-weight: 600; }
 .asc-step:focus { outline: none; }
+.asc-step [hidden] { display: none !important; }
 """
 
 # The script finds its own container by id (``__ID__``), so several views can share one notebook page.
@@ -87,7 +90,8 @@ SCRIPT = r"""
   var data = JSON.parse(root.querySelector("script.asc-data").textContent);
   var frames = data.frames;
   var n = data.nodes.length;
-  var svg = root.querySelector(".asc-graph svg");
+  var graph = root.querySelector(".asc-graph");
+  var svg = graph ? graph.querySelector("svg") : null;
   function inSvg(selector) { return svg ? svg.querySelector(selector) : null; }
   var boxes = [], ops = [], grads = [], values = [], shownData = [];
   for (var i = 0; i < n; i++) {
@@ -115,15 +119,15 @@ SCRIPT = r"""
   function mark(e, cls, on) { if (e) { e.classList.toggle(cls, on); } }
 
   function state(upto) {
-    var s = { seen: [], grad: [], final: [] };
-    for (var i = 0; i < n; i++) { s.seen.push(false); s.grad.push(null); s.final.push(false); }
+    var s = { seen: [], grad: [], parts: [], final: [] };
+    for (var i = 0; i < n; i++) { s.seen.push(false); s.grad.push(null); s.parts.push([]); s.final.push(false); }
     for (var j = 0; j <= upto; j++) {
       var f = frames[j];
       if (f.phase === "forward") { s.seen[f.node] = true; }
       if (f.phase === "backward") {
         for (var m = 0; m < n; m++) { s.seen[m] = true; }
         s.grad[f.node] = f.grad; s.final[f.node] = true;
-        f.sends.forEach(function (c) { if (!s.final[c.to]) { s.grad[c.to] = c.after; } });
+        f.sends.forEach(function (c) { s.grad[c.to] = c.after; s.parts[c.to].push(c.part); });
       }
     }
     return s;
@@ -139,13 +143,15 @@ SCRIPT = r"""
       mark(boxes[i], "asc-target", (f.targets || []).indexOf(i) >= 0);
       if (values[i]) { values[i].textContent = s.seen[i] ? shownData[i] : ""; }
       if (grads[i]) {
-        grads[i].textContent = s.grad[i] === null ? "" : data.gradPrefix + s.grad[i] + (s.final[i] ? "" : " …");
+        var sum = s.parts[i].length > 1 ? " = " + s.parts[i].join(" + ") : "";
+        grads[i].textContent = s.grad[i] === null ? "" : data.gradPrefix + s.grad[i] + sum;
         mark(grads[i], "asc-final", s.final[i]);
         mark(grads[i], "asc-partial", s.grad[i] !== null && !s.final[i]);
       }
     }
     edges.forEach(function (e) {
       mark(e, "asc-flow", f.node !== null && e.getAttribute("data-to") === String(f.node));
+      mark(e, "asc-arrived", f.phase === "backward" && e.getAttribute("data-from") === String(f.node));
     });
     now.textContent = "";
     now.classList.toggle("asc-forward", f.phase !== "backward");
@@ -167,6 +173,16 @@ SCRIPT = r"""
       card.appendChild(el("span", "asc-change", c.change));
       now.appendChild(card);
     });
+    var current = f.node !== null ? boxes[f.node] : null;
+    if (current && graph) {  // keep the current node in view when the graph is larger than its frame
+      var frame = graph.getBoundingClientRect(), box = current.getBoundingClientRect();
+      if (box.left < frame.left || box.right > frame.right) {
+        graph.scrollLeft += (box.left + box.right) / 2 - (frame.left + frame.right) / 2;
+      }
+      if (box.top < frame.top || box.bottom > frame.bottom) {
+        graph.scrollTop += (box.top + box.bottom) / 2 - (frame.top + frame.bottom) / 2;
+      }
+    }
     pos.textContent = f.position;
     items.forEach(function (li, j) { mark(li, "asc-active", j === k); });
     var active = items[k];
@@ -226,6 +242,7 @@ def _grads_drawn(grads: dict[Value, float]) -> Iterator[None]:
 def _frames(root: Value, digits: int) -> tuple[list[dict], list[dict]]:
     """The frames the script steps through (start, forward steps, backward steps), and the nodes."""
     f = lambda x: fmt_num(x, digits)  # noqa: E731
+    g = lambda x: format(x, f".{digits}g")  # noqa: E731  (on the graph: as to_svg writes numbers)
     order = topological_order(root)
     index = {node: i for i, node in enumerate(order)}
     forward = trace_forward(root, digits=digits)
@@ -255,9 +272,9 @@ def _frames(root: Value, digits: int) -> tuple[list[dict], list[dict]]:
         rule_lines = [line.strip() for line in explained]
         frames.append({
             "phase": "backward", "node": s.topo_index, "position": f"backward {s.index + 1} of {s.total}",
-            "head": s.lines[0], "grad": f(s.upstream), "sum": sum_, "lines": rule_lines,
-            "sends": [{"to": index[c.parent], "equation": c.equation, "change": c.change, "after": f(c.after)}
-                      for c in s.contributions],
+            "head": s.lines[0], "grad": g(s.upstream), "sum": sum_, "lines": rule_lines,
+            "sends": [{"to": index[c.parent], "equation": c.equation, "change": c.change, "after": g(c.after),
+                       "part": g(c.contribution)} for c in s.contributions],
             "targets": [index[c.parent] for c in s.contributions],
         })
     return frames, nodes
@@ -290,8 +307,24 @@ def _svg(root: Value, digits: int) -> tuple[str, str]:
 
     final = {step.node: step.upstream for step in trace_backward(root)}
     with _grads_drawn(final):
-        svg = to_svg(root, fmt=f"{{:.{digits}g}}")
-    return svg, "grad "
+        svg = to_svg(root, fmt=f"{{:.{digits}g}}", max_nodes=max(500, len(final)))
+    return _enlarged(svg), "grad "
+
+
+def _enlarged(svg: str, target_width: float = 1000.0, most: float = 1.6) -> str:
+    """Draw a small graph larger (up to ``most`` times, towards ``target_width`` pixels); the viewBox keeps
+    the drawing itself unchanged."""
+    head = re.match(r'<svg [^>]*?width="([\d.]+)" height="([\d.]+)"', svg)
+    if head is None:
+        return svg
+    width, height = float(head.group(1)), float(head.group(2))
+    scale = min(most, max(1.0, target_width / width))
+    if scale == 1.0:
+        return svg
+    start, end = head.span()
+    resized = re.sub(r'width="[\d.]+" height="[\d.]+"', f'width="{width * scale:.0f}" height="{height * scale:.0f}"',
+                     head.group(0), count=1)
+    return resized + svg[end:]
 
 
 def _parts(root: Value, title: str | None, digits: int, element_id: str, global_keys: bool) -> tuple[str, str, str]:

@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd_scalar import Value
@@ -34,6 +34,7 @@ from autograd_scalar.stepthrough import (
     trace_forward,
 )
 from autograd_scalar.testing.ops import random_expression
+from autograd_scalar.testing.strategies import expressions
 
 
 def _bits(values):
@@ -46,9 +47,7 @@ def _build(seed: int):
     return [expression(*(Value(x) for x in inputs)) for _ in range(2)]
 
 
-@given(st.integers(0, 2**32 - 1))
-def test_replaying_the_trace_gives_backwards_grads_bit_for_bit(seed):
-    by_backward, by_trace = _build(seed)
+def _replay_equals_backward(by_backward, by_trace):
     by_backward.backward()
     steps = trace_backward(by_trace)
     order = topological_order(by_trace)
@@ -60,6 +59,17 @@ def test_replaying_the_trace_gives_backwards_grads_bit_for_bit(seed):
     by_backward.backward()
     replay(steps)
     assert _bits(n.grad for n in order) == _bits(n.grad for n in topological_order(by_backward))
+
+
+@settings(max_examples=300)
+@given(expressions(max_nodes=20))
+def test_replaying_the_trace_gives_backwards_grads_bit_for_bit(drawn):
+    _replay_equals_backward(drawn(*drawn.leaves()), drawn(*drawn.leaves()))
+
+
+@given(st.integers(0, 2**32 - 1))
+def test_replay_equals_backward_on_seeded_random_graphs(seed):
+    _replay_equals_backward(*_build(seed))
 
 
 @given(st.integers(0, 2**32 - 1))
@@ -77,6 +87,23 @@ def test_each_upstream_is_the_running_sum_of_what_arrived(seed):
             assert c.after.hex() == running.hex()
             assert c.contribution.hex() == (c.local * c.upstream).hex()
         assert step.upstream.hex() == running.hex()
+
+
+def test_the_order_of_additions_is_backwards_order():
+    # x receives 0.1, 0.2 and 0.3 (times its upstream 1.0): (0.1 + 0.2) + 0.3 != 0.1 + (0.2 + 0.3) in floats,
+    # so only the same order of += gives the same last bit.
+    x, y = Value(1.0, label="x"), Value(1.0, label="y")
+    out = (x * 0.3 + x * 0.2) + x * 0.1
+    steps = trace_backward(out)
+    arrived = [c.contribution for c in steps[-1].incoming]
+    assert sorted(arrived) == [0.1, 0.2, 0.3]
+    in_order = (arrived[0] + arrived[1]) + arrived[2]
+    assert in_order != (arrived[2] + arrived[1]) + arrived[0]  # the order is visible in the last bit
+    replay(steps)
+    twin = Value(1.0)
+    ((twin * 0.3 + twin * 0.2) + twin * 0.1).backward()
+    assert x.grad.hex() == twin.grad.hex() == in_order.hex()
+    assert y.grad == 0.0
 
 
 def test_apply_true_adds_like_backward():
