@@ -319,3 +319,49 @@ def test_bad_arguments_raise_clear_errors(call, error, words):
 def test_a_gradient_that_is_not_numbers_is_reported():
     message = _message(lambda: check_backward(linear, lambda x, W, b, d: (d @ W.T, "dW", d.sum(0)), x=X, W=W, b=B))
     assert "dW: not an array of numbers: 'dW'" in message
+
+
+# ---- the README's section "Check your own gradients" runs as written ------------------------------
+
+
+def _readme_section() -> tuple[list[str], list[str]]:
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    start = text.index("## Check your own gradients")
+    section = text[start : text.index("\n## ", start + 1)]
+    python = re.findall(r"^```python\n(.*?)^```", section, re.S | re.M)
+    output = re.findall(r"^```text\n(.*?)^```", section, re.S | re.M)
+    return python, output
+
+
+def test_readme_examples_run_as_written():
+    python, _ = _readme_section()
+    assert len(python) == 3
+    for block in python:
+        # a line whose comment says "# True" must evaluate to True
+        lines = [f"assert ({line.split('#')[0].strip()}) is True" if line.rstrip().endswith("# True") else line
+                 for line in block.splitlines()]  # fmt: skip
+        namespace: dict = {}
+        exec(compile("\n".join(lines), "README.md", "exec"), namespace)
+        if "test_my_engine_matches" in namespace:
+            namespace["test_my_engine_matches"]()
+    assert sum(line.rstrip().endswith("# True") for block in python for line in block.splitlines()) == 2
+
+
+def test_readme_outputs_are_what_the_tools_print(monkeypatch):
+    from autograd_scalar import gradcheck
+    from autograd_scalar.rules import RULES, Rule
+
+    _, output = _readme_section()
+    assert len(output) == 2
+
+    def backward(x, W, b, dout):
+        return np.array([[-1.6, 1.5]]), x.T @ dout, dout.sum(0)
+
+    assert _message(lambda: check_backward(linear, backward, upstream=DOUT, x=X, W=W, b=B)) == output[1].rstrip()
+    monkeypatch.setitem(RULES, "tanh", Rule("tanh", lambda out, x: (1 - x * x,), ("1 - x**2",)))
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda x, y: (x * y).tanh() + x.log(), [0.7, -1.3])
+    assert str(info.value) == output[0].rstrip()

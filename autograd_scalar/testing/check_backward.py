@@ -314,7 +314,7 @@ class _Report:
             terms.extend((coef, douts + factors) for coef, factors in per_output)
         if not terms:
             return "0: no path from it to the output"
-        shown = terms[:6]
+        shown = terms if len(terms) <= 6 else terms[:4]
         symbols = " + ".join(_term(coef, factors, lambda f: f[0]) for coef, factors in shown)
         numbers_ = " + ".join(_term(coef, factors, lambda f: _num(f[1])) for coef, factors in shown)
         if len(terms) > 6:
