@@ -379,10 +379,16 @@ def _backward_step(names: _Names, index: int, total: int, node: Value, upstream:
         for c in incoming:
             if c.consumer not in consumers:
                 consumers.append(c.consumer)
-        used = "used once each by" if len(consumers) == len(incoming) else "used by"
+        users = ", ".join(names.name[c] for c in consumers)
+        if len(consumers) == 1:
+            why = f"it is used {len(incoming)} times by {users}, and the contributions add up"
+        elif len(consumers) == len(incoming):
+            why = f"it is used once each by {len(consumers)} operations ({users}), and their contributions add up"
+        else:
+            why = (f"it is used {len(incoming)} times by {len(consumers)} operations ({users}), "
+                   "and their contributions add up")
         lines.append(f"  {names.in_formula(node)}.grad = {' + '.join(f(c.contribution) for c in incoming)} = "
-                     f"{f(upstream)}: it is {used} {len(consumers)} operation{'s' * (len(consumers) > 1)} "
-                     f"({', '.join(names.name[c] for c in consumers)}), and their contributions add up")
+                     f"{f(upstream)}: {why}")
     if sent:
         rule = RULES[node.op]
         operands = ", ".join(f"{n} = {a:g}" if a.__class__ is float else f"{n} = {names.name[a]}"
@@ -604,7 +610,7 @@ def mazur_network() -> tuple[Value, dict[str, Value]]:
 
 
 EXAMPLES = {
-    "sigmoid": "the CS231n neuron f = sigmoid(w0*x0 + w1*x1 + w2), w = [2, -3, -3], x = [-1, -2]",
+    "sigmoid": "the CS231n neuron f = sigmoid(w0*x0 + w1*x1 + w2)",
     "mazur": "Matt Mazur's 2-2-2 sigmoid network, E = sum 1/2 (target - out)**2",
     "branch": "y = a*a + a at a = 3: a feeds two operations, so its gradient is a sum (7)",
     "naive": "b = a + a; c = b + b at a = 1: where a naive recursive pass goes wrong",

@@ -21,16 +21,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import itertools
 import json
 import re
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from .engine import Value, topological_order
 from .stepthrough import fmt_num, trace_backward, trace_forward
-
-_ids = itertools.count(1)
 
 CSS = """
 .asc-step { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2433;
@@ -379,6 +377,6 @@ def page_document(root: Value, *, title: str | None = None, digits: int = 4) -> 
 
 def page_fragment(root: Value, *, title: str | None = None, digits: int = 4) -> str:
     """The same page as markup for a notebook cell: its own id, keys only while it has focus."""
-    element_id = f"asc-step-{next(_ids)}"
+    element_id = f"asc-step-{uuid.uuid4().hex[:12]}"  # unique across kernels: old outputs stay on the page
     body, css, script = _parts(root, title, digits, element_id, global_keys=False)
     return f"<style>{css}</style>{body}<script>{script}</script>"

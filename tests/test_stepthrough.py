@@ -5,14 +5,16 @@ Pins down: the trace visits nodes in backward()'s order and replaying it gives b
 order); tracing touches no .grad; the CS231n neuron and Mazur's network carry their published
 numbers at each step; a node used twice by one operation (a*a) receives two contributions; the
 rule in words for every rule; the naive recursive pass goes wrong exactly where a node is passed
-on early; the transcript that `autograd-scalar step` prints when piped.
+on early; the transcript that `autograd-scalar step` prints when piped, and the README section that shows it.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -35,6 +37,8 @@ from autograd_scalar.stepthrough import (
 )
 from autograd_scalar.testing.ops import random_expression
 from autograd_scalar.testing.strategies import expressions
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _bits(values):
@@ -143,7 +147,7 @@ def test_a_times_a_plus_a_sends_two_contributions_that_sum_to_7():
     last = steps[-1]
     assert [c.consumer.op for c in last.incoming] == ["add", "mul", "mul"]
     assert sum(c.contribution for c in last.incoming) == last.upstream == 7.0
-    assert "a.grad = 1.0 + 3.0 + 3.0 = 7.0: it is used by 2 operations (y, a*a)" in str(last)
+    assert "a.grad = 1.0 + 3.0 + 3.0 = 7.0: it is used 3 times by 2 operations (y, a*a)" in str(last)
 
 
 def test_mazur_network_published_numbers():
@@ -265,3 +269,31 @@ def test_cli_through_a_pipe():
                           capture_output=True, text=True, encoding="utf-8", timeout=60, check=True)
     assert done.stdout == format_transcript(example("branch"), title=(
         "Backpropagation through y = a*a + a at a = 3: a feeds two operations, so its gradient is a sum (7)")) + "\n"
+
+
+def _readme_section() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("## See backprop step by step")
+    return text[start : text.index("\n## ", start + 1)]
+
+
+def test_readme_transcript_is_what_the_command_prints(capsys):
+    block = re.search(r"```text\n(.*?)```", _readme_section(), re.S).group(1).splitlines()
+    assert block[0] == "$ autograd-scalar step sigmoid | cat"
+    main(["step", "sigmoid"])
+    printed = capsys.readouterr().out
+    shown = [line for line in block[1:] if line and line != "..."]
+    assert len(shown) > 10 and all(line in printed.splitlines() for line in shown)
+    assert (ROOT / "docs" / "step_transcript.txt").read_text(encoding="utf-8") == printed
+    assert (ROOT / "docs" / "step_page.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_readme_python_example_runs(tmp_path, monkeypatch, capsys):
+    code = re.search(r"```python\n(.*?)```", _readme_section(), re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # our own README's code, not user input
+    assert namespace["c"].words == "d(a*b)/da = b" and fmt_num(namespace["c"].contribution) == "-0.1966"
+    assert (tmp_path / "backprop.html").exists()
+    out = capsys.readouterr().out
+    assert "w0.grad += x0 × out.grad = -1.0 × 0.1966 = -0.1966" in out and "WRONG" in out

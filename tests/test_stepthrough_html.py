@@ -1,0 +1,81 @@
+"""The step-through page's markup: self-contained, escaped, and with a Content-Security-Policy that holds.
+
+Pins down: the CSP allows exactly the page's own script and style (their SHA-256 hashes match) and
+nothing else; no label can end the JSON's script element or open a comment; the JSON carries the
+labels back intact; the page refers to no external resource; writing a page changes no .grad, even
+one that was not zero; each notebook view gets its own id.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import re
+
+from autograd_scalar import Value
+from autograd_scalar.cli import sigmoid_neuron
+from autograd_scalar.stepthrough import example, export_html, show_steps
+from autograd_scalar.stepthrough_html import page_document
+
+EVIL = '</script><script>alert(1)</script><!-- & "quotes" \u2028 line\nbreak'
+SHOWN = EVIL.replace("\n", "\\n")  # control characters are shown escaped
+
+
+def _sha(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+def _page_with_evil_label() -> tuple[str, Value]:
+    x = Value(2.0, label=EVIL)
+    return page_document((x * x + 1.0).tanh()), x
+
+
+def test_csp_allows_only_the_pages_own_script_and_style():
+    page, _ = _page_with_evil_label()
+    policy = html.unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', page).group(1))
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["default-src"] == "'none'"
+    scripts = re.findall(r"<script>(.*?)</script>", page, re.S)
+    styles = re.findall(r"<style>(.*?)</style>", page, re.S)
+    assert len(scripts) == 1 and len(styles) == 1
+    assert directives["script-src"] == _sha(scripts[0])
+    assert directives["style-src"] == _sha(styles[0])
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert not re.search(r"\son\w+\s*=", page)  # no inline event handlers anywhere
+    assert "style=" not in page  # no style attributes (the CSP would block them)
+
+
+def test_labels_cannot_break_out_of_the_json():
+    page, _ = _page_with_evil_label()
+    assert page.count("<script") == 2  # the steps' JSON and the page's script: nothing from the label
+    assert "<!--" not in page
+    raw = re.search(r'<script type="application/json" class="asc-data">(.*?)</script>', page, re.S).group(1)
+    assert "<" not in raw and ">" not in raw and "&" not in raw
+    data = json.loads(raw)
+    assert data["nodes"][0]["name"] == SHOWN
+    assert html.escape(SHOWN) in page  # the static list, escaped
+
+
+def test_nothing_external():
+    page, _ = _page_with_evil_label()
+    urls = set(re.findall(r"(?:https?:)?//[\w.-]+[^\s\"'<>)]*", page))
+    assert urls == {"http://www.w3.org/2000/svg"}  # a namespace name, never fetched
+    assert not re.search(r"\s(src|href)=", page)
+
+
+def test_export_changes_no_grad(tmp_path):
+    f, leaves = sigmoid_neuron()
+    leaves["w2"].grad = 5.0  # even a gradient left from earlier stays as it was
+    export_html(f, tmp_path / "page.html")
+    assert leaves["w2"].grad == 5.0 and f.grad == 0.0 and leaves["x0"].grad == 0.0
+    assert "grad 0.1966" in (tmp_path / "page.html").read_text(encoding="utf-8")  # final gradients drawn
+
+
+def test_notebook_views_have_their_own_ids():
+    first, second = show_steps(example("branch"))._repr_html_(), show_steps(example("branch"))._repr_html_()
+    id_of = lambda markup: re.search(r'class="asc-step" id="([\w-]+)"', markup).group(1)  # noqa: E731
+    assert id_of(first) != id_of(second)
+    assert f'document.getElementById("{id_of(first)}")' in first
+    assert "Content-Security-Policy" not in first  # a cell is part of the notebook's page, not a document
