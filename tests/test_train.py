@@ -1,0 +1,261 @@
+"""train: the fit loop (batches, shuffling, history, callback), accuracy, the progress bar (in place
+on a terminal, plain lines when piped), the NumPy grid used for plots, the plot itself, and the
+``autograd-scalar train`` command, including its documented default run reaching >= 97 % on moons."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from autograd_scalar import Value, cli
+from autograd_scalar.datasets import moons, xor
+from autograd_scalar.nn import MLP
+from autograd_scalar.optim import SGD, Adam
+from autograd_scalar.serialize import load
+from autograd_scalar.train import (
+    History,
+    ProgressBar,
+    accuracy,
+    evaluate,
+    fit,
+    grid_scores,
+    parse_hidden,
+    plot_training,
+    predict,
+)
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # anything but \t and \n
+
+
+class CountingSGD(SGD):
+    steps = 0
+
+    def step(self) -> None:
+        self.steps += 1
+        super().step()
+
+
+def test_fit_records_one_entry_per_epoch_and_learns():
+    X, y = xor(40, seed=0)
+    model = MLP(2, [8, 1], seed=0)
+    seen = []
+    history = fit(model, X, y, "bce", Adam(model.parameters(), lr=0.1), 40,
+                  callback=lambda epoch, loss, acc: seen.append((epoch, loss, acc)))
+    assert len(history.loss) == len(history.accuracy) == 40
+    assert [e for e, _, _ in seen] == list(range(1, 41))
+    assert seen[-1][1:] == (history.loss[-1], history.accuracy[-1])
+    assert history.loss[-1] < 0.5 * history.loss[0]
+    assert evaluate(model, X, y, "bce")[1] >= 0.9
+
+
+def test_fit_takes_one_step_per_batch_and_shuffles_by_seed():
+    X, y = moons(30, seed=0)
+
+    def run(seed):
+        model = MLP(2, [4, 1], seed=0)
+        optimizer = CountingSGD(model.parameters(), lr=0.1)
+        fit(model, X, y, "hinge", optimizer, 3, batch_size=8, seed=seed)
+        return optimizer.steps, model.state_dict()
+
+    steps, state = run(seed=1)
+    assert steps == 3 * 4                              # batches of 8, 8, 8, 6
+    assert run(seed=1) == (steps, state)               # same seed, same shuffles, same result
+    assert run(seed=2)[1] != state
+
+
+def test_full_batch_mean_loss_matches_the_loss_of_all_samples():
+    X, y = moons(20, seed=1)
+    model = MLP(2, [4, 1], seed=0)
+    loss_before, acc_before = evaluate(model, X, y, "bce")
+    history = fit(model, X, y, "bce", SGD(model.parameters(), lr=0.0), 1)
+    assert history.loss == [pytest.approx(loss_before, abs=1e-15)]
+    assert history.accuracy == [acc_before]
+
+
+def test_fit_accepts_a_loss_function_and_multi_class_outputs():
+    X, y = [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 2]
+    model = MLP(2, [6, 3], seed=0)
+    from autograd_scalar.losses import softmax_cross_entropy
+
+    history = fit(model, X, y, softmax_cross_entropy, Adam(model.parameters(), lr=0.1), 40)
+    assert history.accuracy[-1] == 1.0
+    assert [predict(model(x)) for x in X] == y
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(loss="l1"), "unknown loss 'l1'; choose one of bce, hinge, mse, cross_entropy"),
+    (dict(y=[0]), "2 inputs and 1 labels"),
+    (dict(epochs=-1), "epochs must be an int >= 0, got -1"),
+    (dict(batch_size=0), "batch_size must be a positive int, got 0"),
+])
+def test_fit_bad_arguments(kwargs, message):
+    model = MLP(2, [1], seed=0)
+    args = dict(X=[[0.0, 0.0], [1.0, 1.0]], y=[0, 1], loss="bce", optimizer=SGD(model.parameters(), lr=0.1), epochs=1)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        fit(model, **args)
+
+
+def test_predict_and_accuracy():
+    assert predict(Value(1e-9)) == 1 and predict(Value(0.0)) == 0
+    assert predict([Value(0.0), Value(-1.0), Value(3.0)]) == 2
+    assert accuracy([Value(1.0), Value(-1.0), Value(-1.0), Value(2.0)], [1, 0, 1, 1]) == 0.75
+    with pytest.raises(ValueError, match="2 outputs and 1 labels"):
+        accuracy([Value(1.0), Value(2.0)], [1])
+
+
+def test_progress_bar_when_piped_prints_plain_lines():
+    out = io.StringIO()
+    bar = ProgressBar(100, stream=out, width=20)
+    for epoch in range(1, 101):
+        bar(epoch, 1.0 / epoch, epoch / 100)
+    text = out.getvalue()
+    assert not CONTROL.search(text)
+    lines = text.splitlines()
+    assert len(lines) == 11                            # epoch 1, then every 10th
+    assert lines[0].startswith("epoch   1/100 [") and "loss 1.0000" in lines[0] and "acc   1.0%" in lines[0]
+    assert lines[-1].startswith("epoch 100/100 [####################]  loss 0.0100  acc 100.0%")
+
+
+def test_progress_bar_on_a_terminal_redraws_in_place():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Terminal()
+    bar = ProgressBar(5, stream=out, width=10)
+    for epoch in range(1, 6):
+        bar(epoch, 0.5, 0.5)
+    text = out.getvalue()
+    assert text.count("\r") == 5 and text.count("\n") == 1 and text.endswith("\n")
+    assert "epoch 3/5 [######....]" in text
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
+def test_grid_scores_equal_the_model_outputs(activation):
+    require_numpy()
+    model = MLP(2, [5, 4, 1], activation=activation, seed=2)
+    xs, ys = [-1.0, 0.0, 0.5], [2.0, -0.25]
+    scores = grid_scores(model, xs, ys)
+    assert scores.shape == (2, 3)
+    for i, b in enumerate(ys):
+        for j, a in enumerate(xs):
+            assert scores[i, j] == pytest.approx(model([a, b]).data, abs=1e-12)
+    multi = MLP(2, [3, 2], seed=0)
+    assert grid_scores(multi, xs, ys)[1, 2].tolist() == pytest.approx([v.data for v in multi([0.5, -0.25])])
+
+
+def require_numpy():
+    from conftest import require_module
+
+    return require_module("numpy", "pip install 'autograd-scalar[plot]'")
+
+
+def test_plot_training_writes_a_png(tmp_path):
+    from conftest import require_module
+
+    require_module("matplotlib", "pip install 'autograd-scalar[plot]'")
+    X, y = moons(30, seed=0)
+    model = MLP(2, [4, 1], seed=0)
+    history = History(loss=[0.7, 0.5, 0.3], accuracy=[0.5, 0.8, 0.9])
+    path = tmp_path / "plot.png"
+    plot_training(model, X, y, history, str(path), title="test", resolution=40)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from matplotlib.image import imread
+
+    height, width = imread(path).shape[:2]
+    assert (width, height) == (1200, 520)
+    with pytest.raises(ValueError, match="needs a model with 2 inputs, got 3"):
+        plot_training(MLP(3, [1], seed=0), X, y, history, str(path))
+
+
+def test_parse_hidden():
+    assert parse_hidden("16,16") == [16, 16] and parse_hidden(" 8 ") == [8]
+    for bad in ("", "16,x", "0", "-4,4"):
+        with pytest.raises(ValueError, match="--hidden: expected positive layer sizes"):
+            parse_hidden(bad)
+
+
+# ---- the command ----------------------------------------------------------------------------
+
+def test_documented_defaults():
+    args = cli.build_parser().parse_args(["train"])
+    assert (args.dataset, args.points, args.noise, args.hidden, args.activation) == ("moons", 100, 0.1, "16,16", "tanh")
+    assert (args.loss, args.optimizer, args.lr, args.epochs, args.batch_size, args.seed) == ("bce", "adam", 0.05, 100,
+                                                                                            0, 0)
+
+
+def test_train_command_small_run(tmp_path, capsys):
+    path = tmp_path / "model.json"
+    code = cli.main(["train", "--points", "40", "--hidden", "6", "--epochs", "12", "--lr", "0.1",
+                     "--out", str(path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert not CONTROL.search(out)
+    assert out.startswith("Training MLP(2, [6, 1], activation='tanh', output_activation='linear') on moons (40 points")
+    assert "epoch 12/12 [" in out
+    final = re.search(r"final: loss (\S+), training accuracy (\S+)% \((\d+)/40\)", out)
+    assert final, out
+    model = load(path)
+    X, y = moons(40, noise=0.1, seed=0)
+    loss, acc = evaluate(model, X, y, "bce")
+    assert f"{loss:.4f}" == final.group(1) and f"{100 * acc:.1f}" == final.group(2)
+    assert f"saved the model to {path}" in out
+
+
+def test_train_command_sgd_hinge_relu_on_xor(capsys):
+    code = cli.main(["train", "--dataset", "xor", "--points", "40", "--hidden", "8", "--activation", "relu",
+                     "--loss", "hinge", "--optimizer", "sgd", "--lr", "0.05", "--epochs", "3", "--batch-size", "10"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "hinge loss, sgd lr 0.05, batch 10, 3 epochs" in out and "final: loss" in out
+
+
+def test_train_command_bad_hidden(capsys):
+    assert cli.main(["train", "--hidden", "16,x", "--epochs", "1"]) == 1
+    captured = capsys.readouterr()
+    assert "autograd-scalar train: --hidden: expected positive layer sizes" in captured.err
+    assert "epoch" not in captured.out
+
+
+def test_train_command_without_matplotlib_names_the_extra(monkeypatch, capsys, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)           # import matplotlib -> ImportError
+    assert cli.main(["train", "--epochs", "1", "--plot", str(tmp_path / "p.png")]) == 1
+    captured = capsys.readouterr()
+    assert "pip install 'autograd-scalar[plot]'" in captured.err
+    assert captured.out == ""                                       # refused before training
+    assert not (tmp_path / "p.png").exists()
+
+
+def test_train_command_piped_through_a_real_process():
+    result = subprocess.run(
+        [sys.executable, "-m", "autograd_scalar", "train", "--points", "20", "--hidden", "3", "--epochs", "4"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert not CONTROL.search(result.stdout)
+    assert [line.split("[")[0].strip() for line in result.stdout.splitlines() if line.startswith("epoch")] == [
+        "epoch 1/4", "epoch 2/4", "epoch 3/4", "epoch 4/4"]
+
+
+def test_default_run_reaches_97_percent_on_moons(tmp_path, capsys):
+    """The README's command with the documented defaults (about 10 s here)."""
+    from conftest import require_module
+
+    require_module("matplotlib", "pip install 'autograd-scalar[plot]'")
+    model_path, plot_path = tmp_path / "model.json", tmp_path / "plot.png"
+    code = cli.main(["train", "--dataset", "moons", "--hidden", "16,16", "--epochs", "100", "--optimizer", "adam",
+                     "--seed", "0", "--out", str(model_path), "--plot", str(plot_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    printed = float(re.search(r"training accuracy (\S+)%", out).group(1))
+    assert printed >= 97.0
+    X, y = moons(100, noise=0.1, seed=0)
+    assert evaluate(load(model_path), X, y, "bce")[1] >= 0.97
+    assert json.loads(model_path.read_text(encoding="utf-8"))["architecture"]["nouts"] == [16, 16, 1]
+    assert plot_path.read_bytes()[:4] == b"\x89PNG"
