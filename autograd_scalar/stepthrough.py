@@ -504,7 +504,8 @@ def format_naive(result: NaiveComparison, digits: int = 4) -> str:
         elif v.heard_from > v.uses:
             mark = f"   <-- counted twice: {v.heard_from} contributions for its {v.uses} uses"
         action = "passes it on" if v.node.op else "(an input)"
-        lines.append(f"  visit {i:>2}: {v.name}.grad = {f(v.grad)}, {action}{mark}")
+        target = v.name if re.fullmatch(r"[\w.#]+", v.name) else f"({v.name})"
+        lines.append(f"  visit {i:>2}: {target}.grad = {f(v.grad)}, {action}{mark}")
     real_order = ", ".join(f"{result.names[node]} ({f(grad)})" for node, grad in result.real.items())
     lines += ["", f"backward() visits each node once, after all its consumers: {real_order}.",
               "", "Result:"]

@@ -35,22 +35,27 @@ class Screens:
     """The screens of the interactive view: the forward pass, each backward step, then (optionally)
     the naive pass. Kept apart from the terminal so it can be tested as text."""
 
-    def __init__(self, root: Value, *, title: str, naive: bool = False, digits: int = 4) -> None:
+    def __init__(self, root: Value, *, title: str, naive: bool = False, digits: int = 4, rows: int = 40) -> None:
         self.title = title
         self.digits = digits
         self.forward = trace_forward(root, digits=digits)
         self.backward = trace_backward(root, digits=digits)
         self.naive = format_naive(naive_backward(root), digits) if naive else None
-        self.count = 1 + len(self.backward) + (1 if naive else 0)
+        per_page = max(5, rows - 7)  # the forward pass takes as many screens as it needs at this height
+        self.pages = [self.forward[i : i + per_page] for i in range(0, len(self.forward), per_page)]
+        self.count = len(self.pages) + len(self.backward) + (1 if naive else 0)
 
     def render(self, k: int, width: int = 100, height: int = 40) -> list[str]:
-        """The lines of screen ``k`` (0: the forward pass; 1..: backward steps; last: naive pass)."""
+        """The lines of screen ``k``: the forward pass, then one backward step each, then the naive pass."""
         head = [f"[{k + 1}/{self.count}]  {self.title}", "keys: n/space/enter next · b/p back · q quit", ""]
-        if k == 0:
-            body = ["Forward pass (topological order: each node after its inputs)"]
-            body += ["  " + step.text for step in self.forward]
-            body += ["", "Next: the backward pass, from the output back to the inputs."]
+        if k < len(self.pages):
+            part = f" ({k + 1} of {len(self.pages)})" if len(self.pages) > 1 else ""
+            body = [f"Forward pass{part} (topological order: each node after its inputs)"]
+            body += ["  " + step.text for step in self.pages[k]]
+            last = k == len(self.pages) - 1
+            body += ["", "Next: the backward pass, from the output back to the inputs." if last else "Next: more."]
             return _clip(head + body, width, height)
+        k -= len(self.pages) - 1
         if k > len(self.backward):
             return _clip(head + self.naive.splitlines(), width, height)
         step = self.backward[k - 1]
@@ -103,7 +108,8 @@ def run(root: Value, *, title: str | None = None, naive: bool = False, digits: i
     if not (_isatty(stdin) and _isatty(stdout)):
         stdout.write(format_transcript(root, naive=naive, digits=digits, title=title) + "\n")
         return 0
-    return _interactive(Screens(root, title=title, naive=naive, digits=digits), stdin, stdout)
+    rows = shutil.get_terminal_size((100, 40)).lines
+    return _interactive(Screens(root, title=title, naive=naive, digits=digits, rows=rows), stdin, stdout)
 
 
 def _isatty(stream: TextIO) -> bool:

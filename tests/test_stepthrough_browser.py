@@ -179,3 +179,36 @@ def test_hostile_labels_are_text_and_run_nothing(page, tmp_path):
     assert all(value is not None for value in shown)
     for step in trace_backward(root):
         assert shown[step.topo_index] == pytest.approx(float(fmt_num(step.upstream)), rel=1e-3)
+
+
+INSERT_LIKE_JUPYTER = """([markup, trusted]) => {
+    // Jupyter puts a cell's HTML in with innerHTML, where scripts do not run; JupyterLab then re-creates
+    // each script of a trusted output so that it runs, and drops them from an untrusted one.
+    const cell = document.createElement("div");
+    document.body.appendChild(cell);
+    cell.innerHTML = markup;
+    for (const old of Array.from(cell.querySelectorAll("script"))) {
+        if (!trusted) { old.remove(); continue; }
+        const script = document.createElement("script");
+        if (old.type) { script.type = old.type; }
+        if (old.className) { script.className = old.className; }
+        script.textContent = old.textContent;
+        old.replaceWith(script);
+    }
+}"""
+
+
+@pytest.mark.parametrize("trusted", [True, False], ids=["trusted", "untrusted"])
+def test_notebook_output_as_jupyter_inserts_it(page, tmp_path, trusted):
+    (tmp_path / "blank.html").write_text("<!DOCTYPE html><meta charset=utf-8><body></body>", encoding="utf-8")
+    page.goto((tmp_path / "blank.html").as_uri())
+    page.evaluate(INSERT_LIKE_JUPYTER, [show_steps(example("branch"))._repr_html_(), trusted])
+    assert page.locator(".asc-list li").count() == 1 + 3 + 3  # the static list is there either way
+    assert page.is_visible(".asc-controls") == trusted
+    if trusted:
+        page.click('button[data-act="last"]')
+        assert page.inner_text(".asc-pos") == "backward 3 of 3"
+        assert page.locator(".asc-now .asc-chip").all_inner_texts() == ["1.0 from y", "3.0 from a*a", "3.0 from a*a"]
+    else:
+        assert _number(_shown_grads(page, 3)[0]) == 7.0  # the final gradients, drawn
+    assert page.problems == []

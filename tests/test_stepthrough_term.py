@@ -39,13 +39,19 @@ def test_screens_show_gradients_filling_in():
     assert "Done: every gradient is final." in last
 
 
-def test_large_graphs_are_clipped_to_the_screen():
-    screens = Screens(example("mazur"), title="mazur")
+def test_large_graphs_are_paged_and_clipped_to_the_screen():
+    screens = Screens(example("mazur"), title="mazur", rows=24)
+    assert len(screens.pages) == 3 and screens.count == 3 + 39
+    shown = []
     for k in range(screens.count):
         lines = screens.render(k, width=80, height=24)
         assert len(lines) <= 24 and all(len(line) <= 80 for line in lines)
-    step = "\n".join(screens.render(10, width=80, height=24))
-    assert "->" in step and "more nodes not shown" in step
+        if k < 3:
+            assert lines[3].startswith(f"Forward pass ({k + 1} of 3)")
+            shown += [line for line in lines if line.startswith("  ")]
+    assert shown == ["  " + step.text for step in screens.forward]  # every forward line, none clipped
+    step = "\n".join(screens.render(3 + 9, width=80, height=24))
+    assert "Step 10 of 39" in step and "->" in step and "more nodes not shown" in step
 
 
 def test_naive_screen_comes_last():
