@@ -292,12 +292,13 @@ def _dot_box_label(box: _Box) -> str:
     if box.label or box.uses > 1:
         uses = _uses_text(box)
         mark = f'<TD ALIGN="RIGHT"><FONT POINT-SIZE="9" COLOR="{COLORS["shared"]}">{uses}</FONT></TD>' if uses else ""
+        mark = f'<TD WIDTH="6"></TD>{mark}' if mark else ""
         rows.append(f'<TR><TD ALIGN="LEFT"><B>{_dot_html(box.label)}</B></TD>{mark}</TR>')
     if box.data is not None:
-        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2">{_dot_html(box.data)}</TD></TR>')
+        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="3">{_dot_html(box.data)}</TD></TR>')
     if box.grad is not None:
         grad = f'<FONT COLOR="{COLORS["grad"]}">{_dot_html(box.grad)}</FONT>'
-        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2">{grad}</TD></TR>')
+        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="3">{grad}</TD></TR>')
     if not rows:
         rows.append("<TR><TD> </TD></TR>")
     return '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">' + "".join(rows) + "</TABLE>"
