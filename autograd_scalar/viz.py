@@ -677,7 +677,8 @@ def _svg_op(box: _Box, cx: float, cy: float, box_left: float) -> list[str]:
     return [
         f'<g class="op" id="op{box.index}" data-op="{_html(box.op)}"><title>{_html(_op_tooltip(box.op))}</title>',
         shape,
-        f'<text x="{cx:.1f}" y="{cy + 4:.1f}" text-anchor="middle" font-size="{SIZE + 1}" fill="#333333">{symbol}'
+        f'<text x="{cx:.1f}" y="{cy + 4.5:.1f}" text-anchor="middle" font-size="{SIZE + 3 if w == h else SIZE + 1}" '
+        f'fill="#333333">{symbol}'
         "</text></g>",
         f'<path class="op-link" d="M{cx + w / 2:.1f},{cy:.1f} L{box_left:.1f},{cy:.1f}" stroke="{COLORS["edge"]}" '
         'stroke-width="1.2" marker-end="url(#autograd-arrow)"/>',
