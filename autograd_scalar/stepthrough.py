@@ -440,6 +440,14 @@ class NaiveComparison:
     def __str__(self) -> str:
         return format_naive(self)
 
+    def _repr_html_(self) -> str:  # a notebook cell shows the comparison as text, escaped
+        import html
+
+        return f"<pre>{html.escape(format_naive(self))}</pre>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython in a terminal
+        printer.text(format_naive(self))
+
 
 def naive_backward(root: Value) -> NaiveComparison:
     """Run the naive "pass it on as soon as you get it" recursion beside the real backward pass.
@@ -664,6 +672,9 @@ class StepView:
 
     def __str__(self) -> str:
         return format_transcript(self.root, title=self.title, digits=self.digits)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython in a terminal: the transcript
+        printer.text(str(self))
 
     def save(self, path: PathLike) -> Path:
         """Write the self-contained page to ``path`` (see :func:`export_html`)."""

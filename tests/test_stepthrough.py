@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import require_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +33,7 @@ from autograd_scalar.stepthrough import (
     naive_backward,
     replay,
     rule_words,
+    show_steps,
     trace_backward,
     trace_forward,
 )
@@ -297,3 +299,14 @@ def test_readme_python_example_runs(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "backprop.html").exists()
     out = capsys.readouterr().out
     assert "w0.grad += x0 × out.grad = -1.0 × 0.1966 = -0.1966" in out and "WRONG" in out
+
+
+def test_notebook_reprs():
+    result = naive_backward(example("naive"))
+    markup = result._repr_html_()
+    assert markup.startswith("<pre>") and "WRONG" in markup
+    evil = Value(1.0, label="<b>x</b>")
+    assert "&lt;b&gt;x&lt;/b&gt;" in naive_backward(evil * evil)._repr_html_()
+    pretty = require_module("IPython.lib.pretty", "pip install ipython").pretty
+    assert pretty(result) == str(result)
+    assert pretty(show_steps(example("branch"))) == format_transcript(example("branch"))
