@@ -239,7 +239,7 @@ def test_gradcheck_error_is_an_assertion_error():
     assert issubclass(GradcheckError, AssertionError)
 
 
-@settings(max_examples=400)
+@settings(max_examples=1000)
 @given(expressions(ops=[op.name for op in OPS if op.higher_order], max_nodes=8, max_inputs=2))
 def test_gradgradcheck_passes_on_drawn_smooth_expressions(expr):
     assert gradgradcheck(expr, expr.inputs, atol=1e-4, rtol=1e-3)

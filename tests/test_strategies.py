@@ -80,7 +80,7 @@ def test_only_the_named_ops_are_drawn_and_rule_names_expand():
     assert {"tanh", "log", "pow3"} <= seen
 
 
-@settings(max_examples=2500)
+@settings(max_examples=3500)
 @given(ags.expressions(max_nodes=12))
 def test_backward_matches_central_differences_on_drawn_expressions(expr):
     assert gradcheck(expr, expr.inputs)
