@@ -160,6 +160,18 @@ def load_into(model: MLP, path: PathLike) -> None:
     """Set ``model``'s parameters from ``path``; the architectures must match.
 
     On any error the model is left exactly as it was.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.json")
+    >>> save(MLP(2, [3, 1], seed=1), path)
+    >>> model = MLP(2, [3, 1], seed=2)
+    >>> load_into(model, path)
+    >>> model.state_dict() == MLP(2, [3, 1], seed=1).state_dict()
+    True
+    >>> load_into(MLP(2, [4, 1]), path)
+    Traceback (most recent call last):
+    ...
+    ValueError: load '...model.json': the file holds {...'nouts': [3, 1]...}, but the model is {...'nouts': [4, 1]...}
     """
     data = read(path)
     if data["architecture"] != model.architecture():
