@@ -145,10 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         help="train an MLP on moons, circles, spirals or xor, with a progress bar, a saved model and a plot",
         description="Train an MLP (2 inputs, the --hidden layers, 1 output scoring class 1) on a toy dataset. "
-        "The defaults reach >= 97%% training accuracy on the moons.",
+        "The defaults reach >= 97% training accuracy on the moons.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    train.add_argument("--dataset", choices=["moons", "circles", "spirals", "xor"], default="moons")
+    train.add_argument("--dataset", choices=["moons", "circles", "spirals", "xor"], default="moons",
+                       help="the toy dataset, two classes in the plane")
     train.add_argument("--points", type=int, default=100, help="number of points in the dataset")
     train.add_argument("--noise", type=float, default=0.1, help="standard deviation of the noise added to the points")
     train.add_argument("--hidden", default="16,16", help="hidden layer sizes, comma-separated")
@@ -156,11 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="activation of the hidden layers")
     train.add_argument("--loss", choices=["bce", "hinge"], default="bce",
                        help="binary cross-entropy on the logit, or the max-margin hinge loss")
-    train.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
+    train.add_argument("--optimizer", choices=["adam", "sgd"], default="adam", help="how to step the parameters")
     train.add_argument("--lr", type=float, default=0.05, help="learning rate")
     train.add_argument("--momentum", type=float, default=0.9, help="momentum (sgd only)")
     train.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay")
-    train.add_argument("--epochs", type=int, default=100)
+    train.add_argument("--epochs", type=int, default=100, help="passes over the dataset")
     train.add_argument("--batch-size", type=int, default=0, help="samples per step; 0 means the whole dataset")
     train.add_argument("--seed", type=int, default=0, help="seed of the data, the initial weights and the shuffling")
     train.add_argument("--out", metavar="PATH", help="save the trained model here as JSON")
