@@ -158,8 +158,14 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{extra})"
 
     # ---- arithmetic: + - * / and unary - ---------------------------------------------------
+    # + - * try the two common cases first (another Value, a finite float) without calling
+    # _operand, which handles the rest: ints, subclasses, arrays, and the errors.
 
     def __add__(self, other: Value | Number) -> Value:
+        if other.__class__ is Value:
+            return _make(self.data + other.data, "add", self, other)
+        if other.__class__ is float and -_INF < other < _INF:
+            return _make(self.data + other, "add", self, other)
         other = _operand("add", other)
         if other is NotImplemented:
             return other
@@ -173,6 +179,10 @@ class Value:
         return _make(other + self.data, "add", other, self)
 
     def __sub__(self, other: Value | Number) -> Value:
+        if other.__class__ is Value:
+            return _make(self.data - other.data, "sub", self, other)
+        if other.__class__ is float and -_INF < other < _INF:
+            return _make(self.data - other, "sub", self, other)
         other = _operand("sub", other)
         if other is NotImplemented:
             return other
@@ -186,6 +196,10 @@ class Value:
         return _make(other - self.data, "sub", other, self)
 
     def __mul__(self, other: Value | Number) -> Value:
+        if other.__class__ is Value:
+            return _make(self.data * other.data, "mul", self, other)
+        if other.__class__ is float and -_INF < other < _INF:
+            return _make(self.data * other, "mul", self, other)
         other = _operand("mul", other)
         if other is NotImplemented:
             return other
@@ -327,7 +341,6 @@ def _power(op: str, base: Value | float, exponent: Value | float) -> Value:
 # ---- the topological order and the backward walk --------------------------------------------
 
 
-_EMIT = object()  # on the sort's stack: "every parent of the node below me has been emitted"
 _sorting = _thread.allocate_lock()  # sorts in two threads at once would overwrite each other's marks
 
 
@@ -341,23 +354,27 @@ def topological_order(root: Value) -> list[Value]:
     >>> [describe(n) for n in topological_order((x * 3).exp() + x)]
     ["'x'", 'mul(x, 3.0)', 'exp(…)', 'add(…, x)']
     """
-    # Visited nodes are marked by storing this sort's own token in their _mark slot: a dict of
-    # visited nodes would cost ~50 bytes a node, the slot 8, and a stale mark is never this token.
-    visited = object()
+    # A node's _mark says how far this sort has got with it: a dict of states would cost ~50
+    # bytes a node, the slot 8; the marks are objects made for this sort, so old marks mean nothing.
+    entered, done = object(), object()
     order: list[Value] = []
-    stack: list[Any] = [root]
+    stack = [root]
     with _sorting:
         while stack:
             node = stack.pop()
-            if node is _EMIT:
-                order.append(stack.pop())
-            elif node._mark is not visited:
-                node._mark = visited
+            mark = node._mark
+            if mark is entered:  # back again: all its parents are in the order now
+                node._mark = done
+                order.append(node)
+            elif mark is not done:
+                node._mark = entered
                 stack.append(node)
-                stack.append(_EMIT)
-                for arg in (node._b, node._a):  # pushed last, visited first: argument order
-                    if arg is not None and arg.__class__ is not float and arg._mark is not visited:
-                        stack.append(arg)
+                a, b = node._a, node._b
+                # Push b first, so that a is visited first; None and floats are not nodes.
+                if b is not None and b.__class__ is not float and b._mark is not done:
+                    stack.append(b)
+                if a is not None and a.__class__ is not float and a._mark is not done:
+                    stack.append(a)
     return order
 
 
