@@ -693,13 +693,15 @@ def show_steps(root: Value, *, title: str | None = None, digits: int = 4) -> Ste
     return StepView(root, title=title, digits=digits)
 
 
-def export_html(root: Value, path: PathLike, *, title: str | None = None, digits: int = 4) -> Path:
+def export_html(root: Value, path: PathLike, *, title: str | None = None, digits: int = 4,
+                naive: bool = False) -> Path:
     """Write the step-through of ``root``'s graph as one self-contained HTML file; return its path.
 
     Inline SVG, CSS and script; nothing loads from the network (a Content-Security-Policy forbids
     it). Buttons and the arrow keys step through the forward pass, then the backward pass, with
     the gradients filling in on the graph. Without scripts, the page shows the graph with its
-    final gradients and every step as a list. No ``.grad`` of the graph is changed.
+    final gradients and every step as a list. ``naive=True`` adds the naive recursive pass beside
+    the real one (see :func:`naive_backward`). No ``.grad`` of the graph is changed.
 
     >>> import tempfile, os
     >>> from autograd_scalar import Value
@@ -712,5 +714,5 @@ def export_html(root: Value, path: PathLike, *, title: str | None = None, digits
 
     _check_root("export_html", root)
     path = Path(path)
-    path.write_text(page_document(root, title=title, digits=digits), encoding="utf-8")
+    path.write_text(page_document(root, title=title, digits=digits, naive=naive), encoding="utf-8")
     return path

@@ -44,7 +44,7 @@ CSS = """
 .asc-step button:hover { background: #eef2f8; }
 .asc-step .asc-pos { margin-left: 8px; color: #556; font-variant-numeric: tabular-nums; }
 .asc-step .asc-hint { color: #778; font-size: 0.9em; }
-.asc-step .asc-now { border: 1px solid #d8dde6; border-left: 5px solid #e8590c; border-radius: 8px;
+.asc-step .asc-now { border: 1px solid #d8dde6; border-left: 5px solid #7048e8; border-radius: 8px;
   padding: 8px 12px; background: #fff; min-height: 5.5em; }
 .asc-step .asc-now.asc-forward { border-left-color: #2f6fdd; }
 .asc-step .asc-head { font-weight: 600; margin-bottom: 4px; }
@@ -56,25 +56,28 @@ CSS = """
 .asc-step .asc-change { color: #2b8a3e; }
 .asc-step .asc-sum { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; margin: 4px 0;
   font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace; font-size: 0.92em; }
-.asc-step .asc-chip { background: #fff4e6; border: 1px solid #f5b971; border-radius: 12px; padding: 1px 9px; }
+.asc-step .asc-chip { background: #f3f0ff; border: 1px solid #b197fc; border-radius: 12px; padding: 1px 9px; }
 .asc-step .asc-list ol { margin: 0; padding-left: 3.2em; font-family: ui-monospace, "DejaVu Sans Mono", Menlo,
   monospace; font-size: 0.85em; }
 .asc-step .asc-list li { padding: 2px 4px; border-radius: 4px; }
 .asc-step .asc-list li div { white-space: pre-wrap; }
 .asc-step .asc-list li div + div { color: #445; }
 .asc-step.asc-live .asc-list { max-height: 32vh; overflow: auto; border: 1px solid #e3e7ee; border-radius: 8px; }
-.asc-step .asc-list li.asc-active { background: #fff4e6; }
+.asc-step .asc-list li.asc-active { background: #f3f0ff; }
 .asc-step .asc-pending { opacity: 0.28; }
 .asc-step .asc-current rect, .asc-step .asc-current ellipse, .asc-step .asc-current polygon,
-.asc-step .asc-current path { stroke: #e8590c; stroke-width: 3px; }
+.asc-step .asc-current path { stroke: #7048e8; stroke-width: 3.5px; }
+.asc-step g.asc-current { filter: drop-shadow(0 0 5px rgba(112, 72, 232, 0.55)); }
 .asc-step .asc-target rect, .asc-step .asc-target ellipse, .asc-step .asc-target polygon,
 .asc-step .asc-target path { stroke: #2f6fdd; stroke-width: 2.5px; }
-.asc-step path.edge.asc-flow { stroke: #e8590c; stroke-width: 1.7px; }
+.asc-step path.edge.asc-flow { stroke: #7048e8; stroke-width: 1.7px; }
 .asc-step path.edge.asc-arrived { stroke: #2f6fdd; stroke-width: 1.7px; stroke-dasharray: 5 3; }
 .asc-step text.grad.asc-partial { fill: #c2410c; font-style: italic; }
 .asc-step text.grad.asc-final { fill: #2b8a3e; font-weight: 600; }
 .asc-step:focus { outline: none; }
 .asc-step [hidden] { display: none !important; }
+.asc-step pre.asc-naive { font-size: 0.85em; background: #f8f9fb; border: 1px solid #e3e7ee; border-radius: 8px;
+  padding: 8px 12px; overflow: auto; }
 """
 
 # The script finds its own container by id (``__ID__``), so several views can share one notebook page.
@@ -325,7 +328,8 @@ def _enlarged(svg: str, target_width: float = 1000.0, most: float = 1.6) -> str:
     return resized + svg[end:]
 
 
-def _parts(root: Value, title: str | None, digits: int, element_id: str, global_keys: bool) -> tuple[str, str, str]:
+def _parts(root: Value, title: str | None, digits: int, element_id: str, global_keys: bool,
+           naive: bool = False) -> tuple[str, str, str]:
     """The page's body markup, its CSS and its script (kept apart so the page can hash them)."""
     frames, nodes = _frames(root, digits)
     svg, grad_prefix = _svg(root, digits)
@@ -350,19 +354,27 @@ def _parts(root: Value, title: str | None, digits: int, element_id: str, global_
         "through them on the graph.)</p>"
         '<div class="asc-now" aria-live="polite"></div>'
         f'<h2>All steps</h2><div class="asc-list">{_static_list(frames)}</div>'
+        f"{_naive_section(root, digits) if naive else ''}"
         f'<script type="application/json" class="asc-data">{_json_for_script(data)}</script>'
         "</div>"
     )
     return body, CSS, script
 
 
+def _naive_section(root: Value, digits: int) -> str:
+    from .stepthrough import format_naive, naive_backward
+
+    text = format_naive(naive_backward(root), digits)
+    return f'<h2>Why the order matters</h2><pre class="asc-naive">{html.escape(text)}</pre>'
+
+
 def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-def page_document(root: Value, *, title: str | None = None, digits: int = 4) -> str:
+def page_document(root: Value, *, title: str | None = None, digits: int = 4, naive: bool = False) -> str:
     """A complete, self-contained HTML document with a strict Content-Security-Policy."""
-    body, css, script = _parts(root, title, digits, "asc-page", global_keys=True)
+    body, css, script = _parts(root, title, digits, "asc-page", global_keys=True, naive=naive)
     policy = (f"default-src 'none'; script-src {_csp_hash(script)}; style-src {_csp_hash(css)}; "
               "img-src 'none'; base-uri 'none'; form-action 'none'")
     page_title = html.escape(title or f"Backpropagation through {trace_forward(root)[-1].name}")

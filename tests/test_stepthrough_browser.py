@@ -3,7 +3,7 @@
 Pins down: pressing → steps through the forward pass and then the backward pass, and after every
 backward step the gradients shown on the graph are the ones the engine computes (partial sums
 marked until a node's own step); the current node is highlighted; at a*a + a the a*a step shows two
-contributions to a and a's step their sum, 7; buttons work; several notebook views on one page step
+contributions to a and a's step their sum, 7; buttons and play work; several notebook views on one page step
 independently; without JavaScript the graph shows the final gradients and every step is listed;
 hostile labels show as text and run no script; the Content-Security-Policy blocks nothing of ours.
 """
@@ -211,4 +211,17 @@ def test_notebook_output_as_jupyter_inserts_it(page, tmp_path, trusted):
         assert page.locator(".asc-now .asc-chip").all_inner_texts() == ["1.0 from y", "3.0 from a*a", "3.0 from a*a"]
     else:
         assert _number(_shown_grads(page, 3)[0]) == 7.0  # the final gradients, drawn
+    assert page.problems == []
+
+
+def test_play_steps_on_its_own_and_stops_at_the_end(page, tmp_path):
+    page.clock.install()  # the page's timers run on a fake clock: no waiting in the test
+    _open(page, tmp_path, example("branch"))
+    page.click('button[data-act="play"]')
+    assert page.inner_text('button[data-act="play"]') == "❚❚ pause"
+    page.clock.run_for(3 * 1100 + 50)
+    assert page.inner_text(".asc-pos") == "forward 3 of 3"
+    page.clock.run_for(20 * 1100)
+    assert page.inner_text(".asc-pos") == "backward 3 of 3"
+    assert page.inner_text('button[data-act="play"]') == "▶ play"  # stopped at the last step
     assert page.problems == []

@@ -79,3 +79,11 @@ def test_notebook_views_have_their_own_ids():
     assert id_of(first) != id_of(second)
     assert f'document.getElementById("{id_of(first)}")' in first
     assert "Content-Security-Policy" not in first  # a cell is part of the notebook's page, not a document
+
+
+def test_naive_section_on_request(tmp_path):
+    plain = export_html(example("naive"), tmp_path / "plain.html").read_text(encoding="utf-8")
+    assert "Why the order matters" not in plain
+    page = export_html(example("naive"), tmp_path / "naive.html", naive=True).read_text(encoding="utf-8")
+    section = re.search(r'<pre class="asc-naive">(.*?)</pre>', page, re.S).group(1)
+    assert "a  naive       6.0   backward()       4.0   WRONG" in html.unescape(section)
