@@ -115,8 +115,8 @@ class _Names:
                 name, level = self.expression(node)
                 if len(name) > _MAX_NAME:
                     name, level = f"n{i}", _ATOM
-            if name in taken:
-                name, level = f"{name}#{i}", _ATOM
+            if name in taken:  # a second node with the same label or formula: tell them apart
+                name, level = (f"{name}#{i}" if level == _ATOM else f"({name})#{i}"), _ATOM
             taken.add(name)
             self.name[node] = name
             self.level[node] = level
@@ -136,7 +136,8 @@ class _Names:
         names = RULES[node.op].inputs
         if node.op in _TEMPLATES:
             template, level = _TEMPLATES[node.op]
-            parts = {n: self.operand(a, level + (n in ("c", "b") and level == 4), i == 1)
+            # ** groups to the right: a base that is itself a power needs parentheses, an exponent does not
+            parts = {n: self.operand(a, level + (level == 4 and i == 0), i == 1)
                      for i, (n, a) in enumerate(zip(names, node.args))}
             return template.format(**parts), level
         inner = ", ".join(self.operand(a, 0) for a in node.args)

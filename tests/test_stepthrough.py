@@ -310,3 +310,27 @@ def test_notebook_reprs():
     pretty = require_module("IPython.lib.pretty", "pip install ipython").pretty
     assert pretty(result) == str(result)
     assert pretty(show_steps(example("branch"))) == format_transcript(example("branch"))
+
+
+def test_names_keep_pythons_precedence():
+    x, y = Value(1.5, label="x"), Value(0.5, label="y")
+    cases = {
+        (x**2) ** 3: "(x**2)**3", x ** (y**2): "x**y**2", 2 ** (x + y): "2**(x + y)", (-x) ** 2: "(-x)**2",
+        x - (y - x): "x - (y - x)", (x - y) - x: "x - y - x", x / (y * x): "x/(y*x)", -(x**2): "-x**2",
+        (x - y) - (x - y): "x - y - (x - y)#3",
+    }
+    for node, text in cases.items():
+        assert trace_forward(node)[-1].name == text
+
+
+@given(expressions(max_nodes=10))
+def test_formula_names_mean_what_they_say(drawn):
+    # our own generated names (not user input) are evaluated to check their parentheses
+    leaves = drawn.leaves()
+    env = {leaf.label: leaf for leaf in leaves}
+    for name in ("exp", "log", "tanh", "sigmoid", "relu", "sqrt"):
+        env[name] = (lambda op: lambda v: getattr(v, op)())(name)
+    env["abs"] = abs
+    for step in trace_forward(drawn(*leaves)):
+        if step.node.op and not re.search(r"\bn\d+\b|#", step.name):
+            assert eval(step.name, {"__builtins__": {}}, env).data == pytest.approx(step.node.data, rel=1e-12)
