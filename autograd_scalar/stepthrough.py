@@ -660,16 +660,17 @@ class StepView:
     a static list.
     """
 
-    def __init__(self, root: Value, *, title: str | None = None, digits: int = 4) -> None:
+    def __init__(self, root: Value, *, title: str | None = None, digits: int = 4, max_nodes: int = 500) -> None:
         _check_root("show_steps", root)
         self.root = root
         self.title = title
         self.digits = digits
+        self.max_nodes = max_nodes
 
     def _repr_html_(self) -> str:
         from .stepthrough_html import page_fragment
 
-        return page_fragment(self.root, title=self.title, digits=self.digits)
+        return page_fragment(self.root, title=self.title, digits=self.digits, max_nodes=self.max_nodes)
 
     def __str__(self) -> str:
         return format_transcript(self.root, title=self.title, digits=self.digits)
@@ -679,10 +680,10 @@ class StepView:
 
     def save(self, path: PathLike) -> Path:
         """Write the self-contained page to ``path`` (see :func:`export_html`)."""
-        return export_html(self.root, path, title=self.title, digits=self.digits)
+        return export_html(self.root, path, title=self.title, digits=self.digits, max_nodes=self.max_nodes)
 
 
-def show_steps(root: Value, *, title: str | None = None, digits: int = 4) -> StepView:
+def show_steps(root: Value, *, title: str | None = None, digits: int = 4, max_nodes: int = 500) -> StepView:
     """The step-through of ``root``'s graph, for display in a notebook cell.
 
     >>> from autograd_scalar import Value
@@ -691,18 +692,19 @@ def show_steps(root: Value, *, title: str | None = None, digits: int = 4) -> Ste
     >>> "x.grad += (1 - out**2) × out.grad" in view._repr_html_()
     True
     """
-    return StepView(root, title=title, digits=digits)
+    return StepView(root, title=title, digits=digits, max_nodes=max_nodes)
 
 
 def export_html(root: Value, path: PathLike, *, title: str | None = None, digits: int = 4,
-                naive: bool = False) -> Path:
+                naive: bool = False, max_nodes: int = 500) -> Path:
     """Write the step-through of ``root``'s graph as one self-contained HTML file; return its path.
 
     Inline SVG, CSS and script; nothing loads from the network (a Content-Security-Policy forbids
     it). Buttons and the arrow keys step through the forward pass, then the backward pass, with
     the gradients filling in on the graph. Without scripts, the page shows the graph with its
     final gradients and every step as a list. ``naive=True`` adds the naive recursive pass beside
-    the real one (see :func:`naive_backward`). No ``.grad`` of the graph is changed.
+    the real one (see :func:`naive_backward`). A graph of more than ``max_nodes`` values is refused
+    (a ValueError): its drawing would be unreadable, and slow to lay out. No ``.grad`` is changed.
 
     >>> import tempfile, os
     >>> from autograd_scalar import Value
@@ -715,5 +717,6 @@ def export_html(root: Value, path: PathLike, *, title: str | None = None, digits
 
     _check_root("export_html", root)
     path = Path(path)
-    path.write_text(page_document(root, title=title, digits=digits, naive=naive), encoding="utf-8")
+    page = page_document(root, title=title, digits=digits, naive=naive, max_nodes=max_nodes)
+    path.write_text(page, encoding="utf-8")
     return path

@@ -302,13 +302,13 @@ def _json_for_script(data: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _svg(root: Value, digits: int) -> tuple[str, str]:
+def _svg(root: Value, digits: int, max_nodes: int) -> tuple[str, str]:
     """The graph with its final gradients drawn, and the text that precedes a gradient's number."""
     from .viz import to_svg
 
     final = {step.node: step.upstream for step in trace_backward(root)}
     with _grads_drawn(final):
-        svg = to_svg(root, fmt=f"{{:.{digits}g}}", max_nodes=max(500, len(final)))
+        svg = to_svg(root, fmt=f"{{:.{digits}g}}", max_nodes=max_nodes)
     return _enlarged(svg), "grad "
 
 
@@ -329,10 +329,10 @@ def _enlarged(svg: str, target_width: float = 1000.0, most: float = 1.6) -> str:
 
 
 def _parts(root: Value, title: str | None, digits: int, element_id: str, global_keys: bool,
-           naive: bool = False) -> tuple[str, str, str]:
+           naive: bool = False, max_nodes: int = 500) -> tuple[str, str, str]:
     """The page's body markup, its CSS and its script (kept apart so the page can hash them)."""
     frames, nodes = _frames(root, digits)
-    svg, grad_prefix = _svg(root, digits)
+    svg, grad_prefix = _svg(root, digits, max_nodes)
     title = title or f"Backpropagation through {nodes[-1]['name']}"
     data = {"frames": frames, "nodes": nodes, "gradPrefix": grad_prefix, "globalKeys": global_keys}
     script = SCRIPT.replace("__ID__", element_id)
@@ -372,9 +372,10 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-def page_document(root: Value, *, title: str | None = None, digits: int = 4, naive: bool = False) -> str:
+def page_document(root: Value, *, title: str | None = None, digits: int = 4, naive: bool = False,
+                  max_nodes: int = 500) -> str:
     """A complete, self-contained HTML document with a strict Content-Security-Policy."""
-    body, css, script = _parts(root, title, digits, "asc-page", global_keys=True, naive=naive)
+    body, css, script = _parts(root, title, digits, "asc-page", global_keys=True, naive=naive, max_nodes=max_nodes)
     policy = (f"default-src 'none'; script-src {_csp_hash(script)}; style-src {_csp_hash(css)}; "
               "img-src 'none'; base-uri 'none'; form-action 'none'")
     page_title = html.escape(title or f"Backpropagation through {trace_forward(root)[-1].name}")
@@ -387,8 +388,8 @@ def page_document(root: Value, *, title: str | None = None, digits: int = 4, nai
     )
 
 
-def page_fragment(root: Value, *, title: str | None = None, digits: int = 4) -> str:
+def page_fragment(root: Value, *, title: str | None = None, digits: int = 4, max_nodes: int = 500) -> str:
     """The same page as markup for a notebook cell: its own id, keys only while it has focus."""
     element_id = f"asc-step-{uuid.uuid4().hex[:12]}"  # unique across kernels: old outputs stay on the page
-    body, css, script = _parts(root, title, digits, element_id, global_keys=False)
+    body, css, script = _parts(root, title, digits, element_id, global_keys=False, max_nodes=max_nodes)
     return f"<style>{css}</style>{body}<script>{script}</script>"

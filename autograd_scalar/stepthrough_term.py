@@ -105,11 +105,21 @@ def run(root: Value, *, title: str | None = None, naive: bool = False, digits: i
     stdin = sys.stdin if stdin is None else stdin
     stdout = sys.stdout if stdout is None else stdout
     title = title or f"Backpropagation through {trace_forward(root)[-1].name}"
-    if not (_isatty(stdin) and _isatty(stdout)):
+    if not (_isatty(stdin) and _isatty(stdout) and _has_termios()):
         stdout.write(format_transcript(root, naive=naive, digits=digits, title=title) + "\n")
         return 0
     rows = shutil.get_terminal_size((100, 40)).lines
     return _interactive(Screens(root, title=title, naive=naive, digits=digits, rows=rows), stdin, stdout)
+
+
+def _has_termios() -> bool:
+    """Raw keys need termios (POSIX); elsewhere (Windows) the view prints the transcript."""
+    try:
+        import termios  # noqa: F401
+        import tty  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -3,7 +3,7 @@
 Pins down: the CSP allows exactly the page's own script and style (their SHA-256 hashes match) and
 nothing else; no label can end the JSON's script element or open a comment; the JSON carries the
 labels back intact; the page refers to no external resource; writing a page changes no .grad, even
-one that was not zero; each notebook view gets its own id.
+one that was not zero; each notebook view gets its own id; a graph too large to draw is refused.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import hashlib
 import html
 import json
 import re
+
+import pytest
 
 from autograd_scalar import Value
 from autograd_scalar.cli import sigmoid_neuron
@@ -87,3 +89,15 @@ def test_naive_section_on_request(tmp_path):
     page = export_html(example("naive"), tmp_path / "naive.html", naive=True).read_text(encoding="utf-8")
     section = re.search(r'<pre class="asc-naive">(.*?)</pre>', page, re.S).group(1)
     assert "a  naive       6.0   backward()       4.0   WRONG" in html.unescape(section)
+
+
+def test_huge_graphs_are_refused_before_anything_is_written(tmp_path):
+    x = Value(1.0, label="x")
+    y = x
+    for _ in range(60):
+        y = y * 1.01 + x
+    target = tmp_path / "big.html"
+    with pytest.raises(ValueError, match="max_nodes=100"):
+        export_html(y, target, max_nodes=100)
+    assert not target.exists()
+    assert "asc-step" in show_steps(y, max_nodes=200)._repr_html_()
