@@ -90,7 +90,11 @@ def cmd_step(args: argparse.Namespace) -> int:
         root = stepthrough.example(name)
         title = f"Backpropagation through {stepthrough.EXAMPLES[name]}"
     if args.html:
-        path = stepthrough.export_html(root, args.html, title=title, digits=args.digits, naive=args.naive)
+        try:
+            path = stepthrough.export_html(root, args.html, title=title, digits=args.digits, naive=args.naive)
+        except (ValueError, OSError) as error:
+            print(f"autograd-scalar step: {error}", file=sys.stderr)
+            return 2
         print(f"wrote {path}", file=sys.stderr)
     return run(root, title=title, naive=args.naive, digits=args.digits)
 

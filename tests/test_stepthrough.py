@@ -334,3 +334,11 @@ def test_formula_names_mean_what_they_say(drawn):
     for step in trace_forward(drawn(*leaves)):
         if step.node.op and not re.search(r"\bn\d+\b|#", step.name):
             assert eval(step.name, {"__builtins__": {}}, env).data == pytest.approx(step.node.data, rel=1e-12)
+
+
+def test_cli_writes_the_page(tmp_path, capsys):
+    assert main(["step", "branch", "--naive", "--html", str(tmp_path / "page.html")]) == 0
+    page = (tmp_path / "page.html").read_text(encoding="utf-8")
+    assert "Content-Security-Policy" in page and "Why the order matters" in page
+    assert main(["step", "branch", "--html", str(tmp_path / "missing" / "page.html")]) == 2
+    assert "autograd-scalar step:" in capsys.readouterr().err
