@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import require_module
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -64,7 +65,7 @@ def test_stored_without_outputs(name):
 
 @pytest.mark.parametrize("name", EXPECTED)
 def test_valid_notebook_for_the_local_python_kernel(name):
-    nbformat = pytest.importorskip("nbformat")  # installed with nbmake, which runs them
+    nbformat = require_module("nbformat", 'pip install -e ".[test]" (nbmake brings it)')
     notebook = nbformat.read(NOTEBOOK_DIR / name, as_version=4)
     nbformat.validate(notebook)
     assert notebook.metadata.kernelspec.name == "python3"
