@@ -1,12 +1,12 @@
 """Run every workload on every engine, interleaved, and report µs per node and the ratios.
 
-Each engine runs in its own worker process (:mod:`benchmarks.worker`). Before any engine's time
-counts, its output and gradients are compared with the floor's (relative tolerance 1e-9, scaled
-by the largest gradient). Then, round after round, each workload is timed once on each engine in
-turn (the order rotating), with Python's garbage collector on, as users run it; the medians of
-the rounds are reported with their spread (half the interquartile range, in % of the median).
-Peak memory is measured in separate runs under tracemalloc. Finally the MLP step with the
-collector off, and the time of ``import autograd_scalar`` in a fresh interpreter.
+Each workload gets a fresh worker process per engine (:mod:`benchmarks.worker`). Before any
+engine's time counts, its output and gradients are compared with the floor's (relative tolerance
+1e-9, scaled by the largest value). Then, round after round, the workload is timed once on each
+engine in turn (the order rotating), with Python's garbage collector on, as users run it; the
+medians of the rounds are reported with their spread (half the interquartile range, in % of the
+median). Peak memory is measured in separate runs under tracemalloc. The MLP step is also timed
+with the collector off, and ``import autograd_scalar`` in a fresh interpreter.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def plan(quick: bool, repeats: int | None) -> list[Row]:
         Row("chain", chain, f"chain y = y*c + d, {chain:,} nodes", r),
         Row("chain", big, f"chain, {big:,} nodes: build, backward, free", max(r // 3, 2) if not quick else r,
             collect=True, memory=False),
-        Row("fan_out", fan, f"fan-out tanh(Σ wᵢ·xᵢ), {fan:,} terms", r),
+        Row("fan_out", fan, f"fan-out tanh(Σ wᵢ·xᵢ), {fan:,} terms, xᵢ numbers", r),
         Row("mlp", batch, f"MLP(2, [16, 16, 1]) relu, {batch} points, MSE, SGD step", r),
         Row("mlp", batch, "same MLP step, garbage collector off", r, gc=False, memory=False),
         Row("second_derivative", second, f"second derivative, {second:,}-node graph", r),
@@ -114,40 +114,10 @@ def run(quick: bool = False, repeats: int | None = None, engines: list[str] | No
     engines = engines or available_engines()
     rows = plan(quick, repeats)
     say = log or (lambda text: None)
-    workers = {e: Worker(e) for e in engines}
-    results: dict[str, dict[str, dict[str, Any]]] = {row.key: {} for row in rows}
-    try:
-        say("checking every engine's output and gradients against the floor")
-        for row in rows:
-            want = workers[FLOOR].ask(cmd="check", workload=row.workload, size=row.size)
-            for e in engines:
-                got = workers[e].ask(cmd="check", workload=row.workload, size=row.size)
-                entry = results[row.key][e] = {"supported": "unsupported" not in got, "times": []}
-                if entry["supported"]:
-                    error = compare(got, want)
-                    entry.update(nodes=want["nodes"], checked=error <= TOLERANCE, max_relative_error=error,
-                                 gradients_compared=len(want["grads"]))  # fmt: skip
-        timed = [(row, e) for row in rows for e in engines if results[row.key][e].get("checked")]
-        rounds = max(row.repeats for row in rows)
-        for r in range(rounds):
-            say(f"round {r + 1} of {rounds}")
-            for row in rows:
-                if r >= row.repeats:
-                    continue
-                order = [e for row_, e in timed if row_ == row]
-                order = order[r % len(order):] + order[: r % len(order)] if order else order
-                for e in order:
-                    answer = workers[e].ask(cmd="time", workload=row.workload, size=row.size, gc=row.gc,
-                                            collect=row.collect)  # fmt: skip
-                    results[row.key][e]["times"].append(answer["seconds"])
-        say("peak memory (tracemalloc, separate runs)")
-        for row, e in timed:
-            if row.memory and e != "torch":  # torch allocates in C++, where tracemalloc cannot see
-                peak = workers[e].ask(cmd="memory", workload=row.workload, size=row.size)["peak_bytes"]
-                results[row.key][e]["peak_bytes"] = peak
-    finally:
-        for worker in workers.values():
-            worker.close()
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in rows:
+        say(f"{row.title}: checking, then {row.repeats} rounds")
+        results[row.key] = measure(row, engines)
     summary = summarise(rows, results)
     return {
         "when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -158,6 +128,36 @@ def run(quick: bool = False, repeats: int | None = None, engines: list[str] | No
         "rows": summary,
         "import_ms": import_time(runs=3 if quick else 11),
     }
+
+
+def measure(row: Row, engines: list[str]) -> dict[str, dict[str, Any]]:
+    """One row on every engine, each in a fresh worker process (so no workload runs on a heap
+    that another one has filled and fragmented): check against the floor, time, then memory."""
+    workers = {e: Worker(e) for e in engines}
+    entries: dict[str, dict[str, Any]] = {}
+    try:
+        want = workers[FLOOR].ask(cmd="check", workload=row.workload, size=row.size)
+        for e in engines:
+            got = workers[e].ask(cmd="check", workload=row.workload, size=row.size)
+            entry = entries[e] = {"supported": "unsupported" not in got, "times": []}
+            if entry["supported"]:
+                error = compare(got, want)
+                entry.update(nodes=want["nodes"], checked=error <= TOLERANCE, max_relative_error=error,
+                             gradients_compared=len(want["grads"]))  # fmt: skip
+        timed = [e for e in engines if entries[e].get("checked")]
+        for r in range(row.repeats):
+            for e in timed[r % len(timed):] + timed[: r % len(timed)]:  # each round starts one engine later
+                answer = workers[e].ask(cmd="time", workload=row.workload, size=row.size, gc=row.gc,
+                                        collect=row.collect)  # fmt: skip
+                entries[e]["times"].append(answer["seconds"])
+        for e in timed:
+            if row.memory and e != "torch":  # torch allocates in C++, where tracemalloc cannot see
+                answer = workers[e].ask(cmd="memory", workload=row.workload, size=row.size)
+                entries[e]["peak_bytes"] = answer["peak_bytes"]
+    finally:
+        for worker in workers.values():
+            worker.close()
+    return entries
 
 
 def summarise(rows: list[Row], results: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:

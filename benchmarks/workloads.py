@@ -92,9 +92,10 @@ def chain(Value: Any, size: int) -> Case:
 
 
 def fan_out(Value: Any, size: int) -> Case:
-    w_data, x_data = fan_inputs(size)
+    """``tanh(sum w_i * x_i)``: one wide neuron, ``w_i`` parameters (Values made beforehand),
+    ``x_i`` input data (plain numbers, as a first layer sees them)."""
+    w_data, x = fan_inputs(size)
     w = [Value(v) for v in w_data]
-    x = [Value(v) for v in x_data]
 
     def build():
         total = w[0] * x[0]
@@ -108,10 +109,10 @@ def fan_out(Value: Any, size: int) -> Case:
         discard(build())
 
     def check():
-        for v in w + x:
+        for v in w:
             v.grad = 0.0
         y = build()
-        return y.data, [v.grad for v in w + x]
+        return y.data, [v.grad for v in w]
 
     return Case(run, check, 2 * size)
 
