@@ -113,7 +113,9 @@ class Value:
     ``data`` and ``grad`` are floats; ``op`` names the operation that made the node (``""`` for a
     leaf); ``parents`` are the ``Value`` arguments of that operation, in argument order. Plain
     numbers in an expression (``x * 3``) are kept as constants, not as nodes (see ``args``).
-    Values hash by identity, so they can key dicts and sets.
+    Values hash by identity, so they can key dicts and sets; ``==`` is identity too. The orderings
+    ``< <= > >=`` compare ``data`` (with a Value or a number), so ``max(values)`` and NumPy's
+    ``np.maximum(x, 0)`` on arrays of Values work; a comparison makes no node.
     """
 
     # The arguments live in two slots rather than a tuple: a node is then one object for the
@@ -230,6 +232,20 @@ class Value:
     def __pos__(self) -> Value:
         return self
 
+    # ---- orderings (on data; == stays identity, so Values can key dicts) -------------------------
+
+    def __lt__(self, other: Value | Number) -> bool:
+        return self.data < _compared("<", other)
+
+    def __le__(self, other: Value | Number) -> bool:
+        return self.data <= _compared("<=", other)
+
+    def __gt__(self, other: Value | Number) -> bool:
+        return self.data > _compared(">", other)
+
+    def __ge__(self, other: Value | Number) -> bool:
+        return self.data >= _compared(">=", other)
+
     # ---- powers ------------------------------------------------------------------------------
 
     def __pow__(self, other: Value | Number) -> Value:
@@ -307,6 +323,11 @@ class Value:
         14.0
         """
         _backpropagate(self, accumulate=True, wanted=(), create_graph=False, check_finite=check_finite)
+
+
+def _compared(op: str, other: Any) -> float:
+    """The number an ordering compares ``data`` with: ``other.data`` or ``other`` as a float."""
+    return other.data if isinstance(other, Value) else _as_float(op, other)
 
 
 def _divide(a: Value | float, b: Value | float) -> Value:

@@ -58,9 +58,7 @@ def test_a_layer_class_as_users_write_it_passes():
 
 
 def relu(x):
-    # max(0, x) written with abs, which NumPy applies to Values: `np.maximum(x, 0)` would need Value
-    # to support comparisons (`>=`), which it does not.
-    return (x + abs(x)) / 2
+    return np.maximum(x, 0)  # Value compares by .data, so NumPy's own relu runs on the engine
 
 
 def relu_backward(x, dout):
@@ -70,6 +68,13 @@ def relu_backward(x, dout):
 def test_relu_passes():
     x = np.array([[1.5, -0.5, 2.0], [-1.0, 0.3, -2.5]])
     assert check_backward(relu, relu_backward, x=x)
+    assert check_backward(lambda x: (x + abs(x)) / 2, relu_backward, x=x)  # the same relu, written with abs
+
+
+def test_relu_without_the_mask_is_caught():
+    x = np.array([[1.5, -0.5]])
+    with pytest.raises(GradcheckError, match=r"dx\[0, 1\]: yours .*, engine 0 \(= 0: no path from it to the output\)"):
+        check_backward(relu, lambda x, dout: (dout,), x=x)
 
 
 def mse(pred, target):

@@ -112,6 +112,25 @@ def test_identity_hashing_and_no_value_equality():
     assert Value.__eq__ is object.__eq__ and Value.__hash__ is object.__hash__
 
 
+def test_orderings_compare_data_and_make_no_node():
+    a, b = Value(1.0), Value(2.0)
+    assert a < b and a <= b and b > a and b >= a and not a > b
+    assert a < 1.5 and 0.5 < a and a >= 1 and a <= Fraction(1, 1)
+    assert max([a, b]) is b and sorted([b, a]) == [a, b]
+    assert a != Value(1.0)  # equality stays identity
+    with pytest.raises(TypeError, match=r"<: expected a real number or a Value, got 'x'"):
+        operator.lt(a, "x")
+    with pytest.raises(ValueError, match=r">=: expected a finite number, got nan"):
+        operator.ge(a, math.nan)
+
+
+def test_numpy_maximum_selects_values():
+    np = pytest.importorskip("numpy")
+    x = np.array([Value(-1.0), Value(2.0)], dtype=object)
+    y = np.maximum(x, 0)
+    assert y[0] == 0 and y[1] is x[1]
+
+
 def test_repr_is_short_and_flat():
     x = Value(2.0, label="x")
     y = x
