@@ -96,41 +96,6 @@ def _torch() -> dict[str, Callable[[int], Case]]:
     def scalar(v: float, requires_grad: bool = True) -> Any:
         return torch.tensor(v, dtype=torch.float64, requires_grad=requires_grad)
 
-    def chain(size: int) -> Case:
-        def build():
-            x = scalar(X0)
-            y = x
-            for _ in range(size // 2):
-                y = y * workloads.C + workloads.D
-            y.backward()
-            return x, y
-
-        def check():
-            x, y = build()
-            return y.item(), [x.grad.item()]
-
-        return Case(lambda: workloads.discard(build()), check, size // 2 * 2)
-
-    def fan_out(size: int) -> Case:
-        w_data, x = fan_inputs(size)
-        w = [scalar(v) for v in w_data]
-
-        def build():
-            total = w[0] * x[0]
-            for i in range(1, size):
-                total = total + w[i] * x[i]
-            y = total.tanh()
-            y.backward()
-            return y
-
-        def check():
-            for v in w:
-                v.grad = None
-            y = build()
-            return y.item(), [v.grad.item() for v in w]
-
-        return Case(lambda: workloads.discard(build()), check, 2 * size)
-
     def mlp(size: int) -> Case:
         flat, X, targets = workloads.mlp_inputs(size)
         nin, nouts = MLP_SIZES
@@ -197,4 +162,9 @@ def _torch() -> dict[str, Callable[[int], Case]]:
 
         return Case(lambda: workloads.discard(build()), check, 3 * len(w) - 1)
 
-    return {"chain": chain, "fan_out": fan_out, "mlp": mlp, "second_derivative": second_derivative}
+    return {
+        "chain": lambda size: workloads.chain(scalar, size),
+        "fan_out": lambda size: workloads.fan_out(scalar, size),
+        "mlp": mlp,
+        "second_derivative": second_derivative,
+    }
