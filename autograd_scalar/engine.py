@@ -363,6 +363,7 @@ def _power(op: str, base: Value | float, exponent: Value | float) -> Value:
 
 
 _sorting = _thread.allocate_lock()  # sorts in two threads at once would overwrite each other's marks
+_sorting_thread: int | None = None  # the thread holding _sorting, to refuse a sort inside a sort
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -375,28 +376,54 @@ def topological_order(root: Value) -> list[Value]:
     >>> [describe(n) for n in topological_order((x * 3).exp() + x)]
     ["'x'", 'mul(x, 3.0)', 'exp(…)', 'add(…, x)']
     """
+    with _marks("topological_order"):
+        return _sort(root)[0]
+
+
+@contextmanager
+def _marks(who: str) -> Iterator[None]:
+    """Hold the nodes' ``_mark`` slots for one sort (and walk): one thread at a time.
+
+    A second thread waits its turn. The same thread asking again (a rule that calls backward
+    from inside a backward pass) would wait for itself forever, so it gets an error instead.
+    """
+    global _sorting_thread
+    if _sorting_thread == _thread.get_ident():
+        raise RuntimeError(f"{who}: called from inside a backward pass (from a derivative rule?)")
+    with _sorting:
+        _sorting_thread = _thread.get_ident()
+        try:
+            yield
+        finally:
+            _sorting_thread = None
+
+
+def _sort(root: Value) -> tuple[list[Value], object]:
+    """``(order, done)``: the topological order, and the mark it has left on every node in it.
+
+    The caller holds ``_marks``.
+    """
     # A node's _mark says how far this sort has got with it: a dict of states would cost ~50
     # bytes a node, the slot 8; the marks are objects made for this sort, so old marks mean nothing.
     entered, done = object(), object()
     order: list[Value] = []
     stack = [root]
-    with _sorting:
-        while stack:
-            node = stack.pop()
-            mark = node._mark
-            if mark is entered:  # back again: all its parents are in the order now
-                node._mark = done
-                order.append(node)
-            elif mark is not done:
-                node._mark = entered
-                stack.append(node)
-                a, b = node._a, node._b
-                # Push b first, so that a is visited first; None and floats are not nodes.
-                if b is not None and b.__class__ is not float and b._mark is not done:
-                    stack.append(b)
-                if a is not None and a.__class__ is not float and a._mark is not done:
-                    stack.append(a)
-    return order
+    while stack:
+        node = stack.pop()
+        mark = node._mark
+        if mark is entered:  # back again: all its parents are in the order now
+            node._mark = done
+            order.append(node)
+        elif mark is not done:
+            node._mark = entered
+            stack.append(node)
+            a, b = node._a, node._b
+            # Push b first, so that a is visited first; None and floats are not nodes.
+            if b is not None and b.__class__ is not float and b._mark is not done:
+                stack.append(b)
+            if a is not None and a.__class__ is not float and a._mark is not done:
+                stack.append(a)
+    return order, done
 
 
 def _backpropagate(
@@ -413,61 +440,73 @@ def _backpropagate(
     consumer has added its part) before it is passed on. ``accumulate`` adds each node's gradient
     to its ``.grad``; the gradients of ``wanted`` nodes are returned. With ``create_graph`` the
     rules receive the nodes themselves and so build differentiable gradients.
+
+    While the walk runs, a node's ``_mark`` holds the sum of the contributions it has received so
+    far (its gradient from this pass, apart from ``.grad``, which may hold earlier passes'). A
+    slot instead of a dict keyed by node made the walk of an MLP training step 1.3x faster.
     """
     if check_finite is None:
         check_finite = _anomaly_depth > 0
     wanted = set(wanted)
     found: dict[Value, Any] = {}
-    grads: dict[Value, Any] = {root: 1.0}
-    order = topological_order(root)
-    node = root
-    try:
-        while order:
-            node = order.pop()  # from the root back to the leaves; popping frees the list as we go
-            upstream = grads.pop(node)
-            if not create_graph and not -_INF < upstream < _INF:
-                raise FloatingPointError(
-                    f"backward: the gradient of {describe(node)} is {upstream!r}; run "
-                    "backward(check_finite=True) to find the operation that produced it"
-                )
-            if accumulate:
-                node.grad += upstream
-            if wanted and node in wanted:
-                found[node] = upstream
-            a, b = node._a, node._b
-            if a is None:
-                continue  # a leaf
-            rule = RULES[node.op].local
-            if create_graph:
-                local_grads = rule(node, a) if b is None else rule(node, a, b)
-            elif b is None:
-                local_grads = rule(node.data, a.data)
-            else:
-                local_grads = rule(
-                    node.data,
-                    a if a.__class__ is float else a.data,
-                    b if b.__class__ is float else b.data,
-                )
-            # The chain rule, grads[parent] += local * upstream, for each argument that is a node
-            # (a float is a constant and gets no gradient; b is None for a unary op). Written out
-            # for a and b rather than looped over: the loop measured 1.3x slower.
-            if a.__class__ is not float:
-                contribution = local_grads[0] * upstream
-                if check_finite:
-                    _check_contribution(node, a, local_grads[0], upstream, contribution)
-                grads[a] = grads[a] + contribution if a in grads else contribution
-            if b is not None and b.__class__ is not float:
-                contribution = local_grads[1] * upstream
-                if check_finite:
-                    _check_contribution(node, b, local_grads[1], upstream, contribution)
-                grads[b] = grads[b] + contribution if b in grads else contribution
-    except (ZeroDivisionError, OverflowError, ValueError) as error:
-        rule = RULES[node.op]
-        formulas = ", ".join(f"d/d{name} = {w}" for name, w in zip(rule.inputs, rule.words))
-        raise type(error)(
-            f"backward through {describe(node)} = {node.data!r}: its local derivative "
-            f"({formulas}) cannot be evaluated here: {error}"
-        ) from error
+    with _marks("backward"):
+        order, nothing_yet = _sort(root)  # every node's _mark is now nothing_yet
+        root._mark = 1.0
+        node = root
+        try:
+            while order:
+                node = order.pop()  # from the root back to the leaves; popping frees the list as we go
+                upstream = node._mark  # complete: every node that uses this one came earlier
+                node._mark = None
+                if not create_graph and not -_INF < upstream < _INF:
+                    raise FloatingPointError(
+                        f"backward: the gradient of {describe(node)} is {upstream!r}; run "
+                        "backward(check_finite=True) to find the operation that produced it"
+                    )
+                if accumulate:
+                    node.grad += upstream
+                if wanted and node in wanted:
+                    found[node] = upstream
+                a, b = node._a, node._b
+                if a is None:
+                    continue  # a leaf
+                rule = RULES[node.op].local  # looked up now, so a changed rule takes effect
+                if create_graph:
+                    local_grads = rule(node, a) if b is None else rule(node, a, b)
+                elif b is None:
+                    local_grads = rule(node.data, a.data)
+                else:
+                    local_grads = rule(
+                        node.data,
+                        a if a.__class__ is float else a.data,
+                        b if b.__class__ is float else b.data,
+                    )
+                # The chain rule, gradient[parent] += local * upstream, for each argument that is a
+                # node (a float is a constant and gets no gradient; b is None for a unary op).
+                # Written out for a and b rather than looped over: the loop measured 1.3x slower.
+                if a.__class__ is not float:
+                    contribution = local_grads[0] * upstream
+                    if check_finite:
+                        _check_contribution(node, a, local_grads[0], upstream, contribution)
+                    so_far = a._mark
+                    a._mark = contribution if so_far is nothing_yet else so_far + contribution
+                if b is not None and b.__class__ is not float:
+                    contribution = local_grads[1] * upstream
+                    if check_finite:
+                        _check_contribution(node, b, local_grads[1], upstream, contribution)
+                    so_far = b._mark
+                    b._mark = contribution if so_far is nothing_yet else so_far + contribution
+        except BaseException as error:
+            for n in order:  # the nodes not reached yet: drop their partial sums (with create_graph, graphs)
+                n._mark = None
+            if not isinstance(error, (ZeroDivisionError, OverflowError, ValueError)):
+                raise
+            rule_row = RULES[node.op]
+            formulas = ", ".join(f"d/d{name} = {w}" for name, w in zip(rule_row.inputs, rule_row.words))
+            raise type(error)(
+                f"backward through {describe(node)} = {node.data!r}: its local derivative "
+                f"({formulas}) cannot be evaluated here: {error}"
+            ) from error
     return found
 
 

@@ -6,6 +6,7 @@ import gc
 import math
 import operator
 import sys
+import threading
 import tracemalloc
 import weakref
 from fractions import Fraction
@@ -14,6 +15,7 @@ import pytest
 
 from autograd_scalar import Value, detect_anomaly, grad
 from autograd_scalar.engine import describe, topological_order
+from autograd_scalar.rules import RULES, Rule
 
 # ---- hand-derived cases ---------------------------------------------------------------------
 
@@ -403,3 +405,77 @@ def test_dropped_graph_is_freed_by_reference_counting_alone():
         assert [p for p in probes if p() is not None] == []  # every interior node is gone
     finally:
         gc.enable()
+
+
+# ---- the walk's bookkeeping: partial sums live in the nodes while backward runs -----------------
+
+
+def test_a_failed_backward_leaves_nothing_behind():
+    x, z = Value(2.0, label="x"), Value(0.0, label="z")
+    h = x * 3.0
+    bad = z.sqrt() + h * 1.0  # d sqrt(z)/dz is infinite at 0: the walk stops part-way
+    with pytest.raises(ZeroDivisionError, match=r"sqrt\(z\)"):
+        bad.backward()
+    for node in topological_order(bad):
+        node.grad = 0.0
+    good = h * h  # shares h and x with the failed walk
+    good.backward()
+    assert (x.grad, h.grad, good.grad) == (36.0, 12.0, 1.0)  # no partial sum of the failed walk remains
+
+
+def test_a_failed_create_graph_walk_frees_its_partial_gradients():
+    x = Value(0.0, label="x")
+    y = (x * x).sqrt() + x * x
+    probes = []
+    real_mul = Value.__mul__
+
+    def spy(self, other):  # every node the gradient graph makes goes through * or +
+        node = real_mul(self, other)
+        probes.append(weakref.ref(node))
+        return node
+
+    try:
+        Value.__mul__ = spy
+        with pytest.raises(ZeroDivisionError):
+            grad(y, [x], create_graph=True)
+    finally:
+        Value.__mul__ = real_mul
+    gc.collect()  # the traceback's frames form a cycle; the nodes' marks must not keep anything
+    assert probes and all(p() is None for p in probes)
+
+
+def test_backward_inside_backward_is_an_error_not_a_hang(monkeypatch):
+    x = Value(2.0, label="x")
+    inner = x * 5.0
+
+    def calls_backward(out, a):
+        inner.backward()
+        return (1.0,)
+
+    monkeypatch.setitem(RULES, "tanh", Rule("tanh", calls_backward, ("1",)))
+    with pytest.raises(RuntimeError, match="backward: called from inside a backward pass"):
+        x.tanh().backward()
+    monkeypatch.undo()
+    x.grad = 0.0
+    (x.tanh() * 2.0).backward()  # the engine is usable again
+    assert x.grad == pytest.approx(2.0 * (1 - math.tanh(2.0) ** 2))
+
+
+def test_threads_backward_through_one_graph_without_losing_an_update():
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(200):
+        y = y * 1.001 + x
+    (expected,) = grad(y, [x])
+    rounds = 50
+
+    def work():
+        for _ in range(rounds):
+            y.backward()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert x.grad == pytest.approx(4 * rounds * expected.data, rel=1e-12)
