@@ -415,14 +415,20 @@ def _sort(root: Value) -> tuple[list[Value], object]:
             node._mark = done
             order.append(node)
         elif mark is not done:
-            node._mark = entered
-            stack.append(node)
             a, b = node._a, node._b
-            # Push b first, so that a is visited first; None and floats are not nodes.
-            if b is not None and b.__class__ is not float and b._mark is not done:
-                stack.append(b)
-            if a is not None and a.__class__ is not float and a._mark is not done:
-                stack.append(a)
+            # None and floats are not nodes; nodes already in the order need no visit.
+            visit_a = a is not None and a.__class__ is not float and a._mark is not done
+            visit_b = b is not None and b.__class__ is not float and b._mark is not done
+            if visit_a or visit_b:
+                node._mark = entered
+                stack.append(node)
+                if visit_b:  # pushed first, so that a is visited first
+                    stack.append(b)
+                if visit_a:
+                    stack.append(a)
+            else:  # a leaf, or parents all in the order: it goes next (where a second visit would put it)
+                node._mark = done
+                order.append(node)
     return order, done
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import math
 import operator
+import random
 import sys
 import threading
 import tracemalloc
@@ -16,6 +17,7 @@ import pytest
 from autograd_scalar import Value, detect_anomaly, grad
 from autograd_scalar.engine import describe, topological_order
 from autograd_scalar.rules import RULES, Rule
+from autograd_scalar.testing.ops import random_expression
 
 # ---- hand-derived cases ---------------------------------------------------------------------
 
@@ -105,6 +107,33 @@ def test_order_is_deterministic():
     order = topological_order(build())
     position = {n: i for i, n in enumerate(order)}
     assert all(position[p] < position[n] for n in order for p in n.parents)
+
+
+def _post_order(root):
+    """The textbook order: a recursive depth-first search, parents in argument order, each node
+    after its parents (fine for the small graphs below)."""
+    order, seen = [], set()
+
+    def visit(node):
+        if node not in seen:
+            seen.add(node)
+            for parent in node.parents:
+                visit(parent)
+            order.append(node)
+
+    visit(root)
+    return order
+
+
+def test_order_is_the_depth_first_post_order_on_random_dags():
+    rng = random.Random(7)
+    shared = 0
+    for _ in range(2000):
+        expression, inputs = random_expression(rng, max_nodes=16, max_inputs=4)
+        shared += expression.shared()
+        out = expression(*(Value(a) for a in inputs))
+        assert topological_order(out) == _post_order(out), str(expression)
+    assert shared > 500  # nodes reached by two paths, where the order could go wrong, are common
 
 
 def test_identity_hashing_and_no_value_equality():
