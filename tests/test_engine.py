@@ -458,7 +458,7 @@ def test_a_failed_create_graph_walk_frees_its_partial_gradients():
     probes = []
     real_mul = Value.__mul__
 
-    def spy(self, other):  # every node the gradient graph makes goes through * or +
+    def spy(self, other):  # the gradient graph's products (local * upstream) come through here
         node = real_mul(self, other)
         probes.append(weakref.ref(node))
         return node
@@ -482,8 +482,17 @@ def test_backward_inside_backward_is_an_error_not_a_hang(monkeypatch):
         return (1.0,)
 
     monkeypatch.setitem(RULES, "tanh", Rule("tanh", calls_backward, ("1",)))
-    with pytest.raises(RuntimeError, match="backward: called from inside a backward pass"):
-        x.tanh().backward()
+    raised = []
+
+    def outer():
+        with pytest.raises(RuntimeError, match="backward: called from inside a backward pass") as info:
+            x.tanh().backward()
+        raised.append(info.value)
+
+    worker = threading.Thread(target=outer, daemon=True)  # a hang fails the test instead of the run
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive() and len(raised) == 1
     monkeypatch.undo()
     x.grad = 0.0
     (x.tanh() * 2.0).backward()  # the engine is usable again
@@ -503,8 +512,13 @@ def test_threads_backward_through_one_graph_without_losing_an_update():
             y.backward()
 
     threads = [threading.Thread(target=work) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, so that races show
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
     assert x.grad == pytest.approx(4 * rounds * expected.data, rel=1e-12)
