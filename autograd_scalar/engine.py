@@ -15,7 +15,7 @@ from __future__ import annotations
 import _thread
 import math
 import numbers
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Union
 
@@ -27,6 +27,29 @@ _new = object.__new__
 
 # ``with detect_anomaly():`` turns on the per-contribution finiteness check; see detect_anomaly.
 _anomaly_depth = 0
+
+# Context managers that change or record what operations make (``no_grad``, ``scope``, the compiler's
+# tracer) install functions here with ``_hooked``. With none installed the hot paths pay one check.
+_make_hooks: tuple[Callable[[Value], Value], ...] = ()
+"""Each receives every node ``_make`` creates and returns the node to hand back (itself, or a leaf)."""
+_compare_hooks: tuple[Callable[[str, Value, Any, bool], None], ...] = ()
+"""Each is told ``(op, value, other, outcome)`` for every ordering ``< <= > >=`` a Value takes part in."""
+
+
+@contextmanager
+def _hooked(*, make: Callable[[Value], Value] | None = None,
+            compare: Callable[[str, Value, Any, bool], None] | None = None) -> Iterator[None]:
+    """Install a make hook and/or a compare hook for the duration of a ``with`` block (they nest)."""
+    global _make_hooks, _compare_hooks
+    saved = _make_hooks, _compare_hooks
+    if make is not None:
+        _make_hooks = (*_make_hooks, make)
+    if compare is not None:
+        _compare_hooks = (*_compare_hooks, compare)
+    try:
+        yield
+    finally:
+        _make_hooks, _compare_hooks = saved
 
 
 def _where(node: Value) -> str:
@@ -92,6 +115,9 @@ def _make(data: float, op: str, a: Value | float, b: Value | float | None = None
     node._a = a
     node._b = b
     node._mark = None
+    if _make_hooks:
+        for hook in _make_hooks:
+            node = hook(node)
     return node
 
 
@@ -235,16 +261,28 @@ class Value:
     # ---- orderings (on data; == stays identity, so Values can key dicts) -------------------------
 
     def __lt__(self, other: Value | Number) -> bool:
-        return self.data < _compared("<", other)
+        outcome = self.data < _compared("<", other)
+        if _compare_hooks:
+            _told("<", self, other, outcome)
+        return outcome
 
     def __le__(self, other: Value | Number) -> bool:
-        return self.data <= _compared("<=", other)
+        outcome = self.data <= _compared("<=", other)
+        if _compare_hooks:
+            _told("<=", self, other, outcome)
+        return outcome
 
     def __gt__(self, other: Value | Number) -> bool:
-        return self.data > _compared(">", other)
+        outcome = self.data > _compared(">", other)
+        if _compare_hooks:
+            _told(">", self, other, outcome)
+        return outcome
 
     def __ge__(self, other: Value | Number) -> bool:
-        return self.data >= _compared(">=", other)
+        outcome = self.data >= _compared(">=", other)
+        if _compare_hooks:
+            _told(">=", self, other, outcome)
+        return outcome
 
     # ---- powers ------------------------------------------------------------------------------
 
@@ -323,6 +361,11 @@ class Value:
         14.0
         """
         _backpropagate(self, accumulate=True, wanted=(), create_graph=False, check_finite=check_finite)
+
+
+def _told(op: str, value: Value, other: Any, outcome: bool) -> None:
+    for hook in _compare_hooks:
+        hook(op, value, other, outcome)
 
 
 def _compared(op: str, other: Any) -> float:

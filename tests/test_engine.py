@@ -522,3 +522,26 @@ def test_threads_backward_through_one_graph_without_losing_an_update():
     finally:
         sys.setswitchinterval(interval)
     assert x.grad == pytest.approx(4 * rounds * expected.data, rel=1e-12)
+
+
+def test_hooks_see_every_made_node_and_every_ordering_and_nest():
+    """engine._hooked: what no_grad, scope and the compiler's tracer build on; removed on exit, even on error."""
+    from autograd_scalar import engine
+
+    x = Value(2.0)
+    made, told = [], []
+    with engine._hooked(make=lambda n: made.append(n) or n):
+        with engine._hooked(compare=lambda *event: told.append(event)):
+            y = (x * 3).tanh()
+            assert (y < 0.5) is False and (3 > x) is True
+        z = x + 1
+    assert made == [y.parents[0], y, z]
+    assert [(op, outcome) for op, _, _, outcome in told] == [("<", False), ("<", True)]  # 3 > x is x < 3
+    with pytest.raises(KeyError):
+        with engine._hooked(make=lambda n: n):
+            raise KeyError("x")
+    assert engine._make_hooks == () and engine._compare_hooks == ()
+    leafy = engine._hooked(make=lambda n: Value(n.data))
+    with leafy:
+        w = x * x
+    assert w.op == "" and w.parents == () and w.data == 4.0
