@@ -65,6 +65,9 @@ class Rule(NamedTuple):
     """``local(out, *inputs) -> (d out/d input for each input)``."""
     words: tuple[str, ...]
     """Each local derivative as a formula in terms of ``out`` and the inputs' names."""
+    forward: Callable[..., float] | None = None
+    """``forward(*inputs) -> out`` on floats, for operations defined outside the engine (the compiler
+    calls it where it has no code of its own for the operation); ``None`` for the built-ins."""
 
     @property
     def inputs(self) -> tuple[str, ...]:
