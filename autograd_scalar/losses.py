@@ -40,6 +40,14 @@ def _batch(name: str, outputs: Any, targets: Any) -> tuple[list, list]:
     return outputs, targets
 
 
+def _one_per_sample(name: str, outputs: list) -> None:
+    """Refuse a row of several outputs where this loss takes one number per sample."""
+    for o in outputs:
+        if not isinstance(o, (Value, numbers.Real)) and hasattr(o, "__len__"):
+            hint = " (a model with that many outputs: use 'cross_entropy' for k classes)" if name != "mse" else ""
+            raise ValueError(f"{name}: expects one output per sample, got a row of {len(o)}{hint}")
+
+
 def _reduce(name: str, terms: list, reduction: str) -> Value:
     """The sum or mean of ``terms``, starting the sum at the first term (no extra ``0 +`` node)."""
     if reduction not in ("mean", "sum"):
@@ -64,6 +72,7 @@ def mse(outputs: Sequence[Scalar] | Scalar, targets: Sequence[Scalar] | Scalar, 
     (4.0, 4.0)
     """
     outputs, targets = _batch("mse", outputs, targets)
+    _one_per_sample("mse", outputs)
     return _reduce("mse", [(o - t) ** 2 for o, t in zip(outputs, targets)], reduction)
 
 
@@ -95,6 +104,7 @@ def binary_cross_entropy(logits: Sequence[Scalar] | Scalar, targets: Sequence[Nu
     (1000.0, 1.0)
     """
     logits, targets = _batch("binary_cross_entropy", logits, targets)
+    _one_per_sample("binary_cross_entropy", logits)
     for t in targets:
         _label("binary_cross_entropy", t, "a target is 0, 1 or a probability in between",
                isinstance(t, numbers.Real) and 0.0 <= t <= 1.0)
@@ -114,6 +124,7 @@ def hinge(scores: Sequence[Scalar] | Scalar, labels: Sequence[int] | int, margin
     0.6666666666666666
     """
     scores, labels = _batch("hinge", scores, labels)
+    _one_per_sample("hinge", scores)
     for y in labels:
         _label("hinge", y, "-1 or +1", y in (-1, 1))
     return _reduce("hinge", [(margin - y * s).relu() for s, y in zip(scores, labels)], reduction)
@@ -145,6 +156,9 @@ def softmax_cross_entropy(logits: Sequence[Sequence[Scalar]] | Sequence[Scalar],
     rows, labels = _batch(name, logits, labels)
     terms = []
     for row, c in zip(rows, labels):
+        if isinstance(row, (Value, numbers.Real)) or not hasattr(row, "__len__"):
+            raise ValueError(f"{name}: expects a row of logits (one per class) per sample, got one output "
+                             f"{row!r}; a model with one output needs 'bce' (or give it k >= 2 outputs)")
         row = [z if isinstance(z, Value) else Value(z) for z in row]
         if len(row) != len(rows[0]) or not row:
             raise ValueError(f"{name}: every row of logits needs the same number of classes, "

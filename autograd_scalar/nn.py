@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from typing import Any, Union
 
 from .engine import Value
+from .optim import _refuse_set_to_none
 
 Number = Union[int, float]
 Input = Sequence[Union[Value, Number]]
@@ -77,6 +78,22 @@ def init_bound(activation: str, fan_in: int, fan_out: int) -> float:
     return math.sqrt(6.0 / (fan_in + fan_out))
 
 
+class _constructor(classmethod):
+    """A classmethod that refuses to run on an instance, where ``model.load(path)`` would return a
+    new model and silently leave ``model`` as it was."""
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return super().__get__(instance, owner)
+        cls, name = type(instance).__name__, self.__func__.__name__
+
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            raise TypeError(f"{cls}.{name} makes a new model and leaves this one as it was: write "
+                            f"model = {cls}.{name}(path), or serialize.load_into(model, path) to fill this one")
+
+        return refuse
+
+
 class Module:
     """Anything with parameters: ``parameters()``, ``named_parameters()``, ``zero_grad()``.
 
@@ -91,8 +108,12 @@ class Module:
         """Every trainable ``Value``: layer by layer, neuron by neuron, weights in input order, then bias."""
         return [p for _, p in self.named_parameters()]
 
-    def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to 0.0: gradients accumulate, so do this before each backward."""
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Set every parameter's ``.grad`` to 0.0: gradients accumulate, so do this before each backward.
+
+        ``set_to_none=True`` is refused (a ``.grad`` here is always a float, never ``None``).
+        """
+        _refuse_set_to_none(f"{type(self).__name__}.zero_grad", set_to_none)
         for p in self.parameters():
             p.grad = 0.0
 
@@ -144,8 +165,15 @@ class Neuron(Module):
         seed: int | None = None,
         rng: random.Random | None = None,
         fan_out: int = 1,
+        nonlin: bool | None = None,
     ) -> None:
         self.nin = _check_size("Neuron", "nin", nin)
+        if nonlin is not None:  # micrograd's spelling: Neuron(nin, nonlin=False) is a linear neuron
+            if not isinstance(nonlin, bool):
+                raise TypeError(f"Neuron: nonlin must be True or False (micrograd's flag), got {nonlin!r}")
+            if activation != "tanh" and nonlin:
+                raise ValueError(f"Neuron: give activation={activation!r} or nonlin, not both")
+            activation = activation if nonlin else "linear"
         self.activation = _check_activation("Neuron", activation)
         self._act = _ACTIVATION_FUNCTIONS[activation]
         rng = rng if rng is not None else random.Random(seed)
@@ -283,9 +311,13 @@ class MLP(Module):
 
         save(self, path)
 
-    @classmethod
+    @_constructor
     def load(cls, path: Any) -> MLP:
-        """A new MLP read from a file written by ``save``; a bad file raises ``ValueError``."""
+        """A new MLP read from a file written by ``save``; a bad file raises ``ValueError``.
+
+        Call it on the class, ``model = MLP.load(path)``: on an instance it raises ``TypeError``
+        rather than return a new model and leave ``model`` as it was.
+        """
         from .serialize import load
 
         return load(path)

@@ -37,6 +37,13 @@ def _check_number(where: str, name: str, x: Any, low: float = 0.0, high: float =
     return float(x)
 
 
+def _refuse_set_to_none(where: str, set_to_none: Any) -> None:
+    """``zero_grad(set_to_none=True)`` has no meaning here: a ``.grad`` is a float, never ``None``."""
+    if set_to_none:
+        raise ValueError(f"{where}: set_to_none={set_to_none!r} does not apply: .grad is always a float "
+                         "(0.0 where no gradient arrived, unlike PyTorch's None); call zero_grad()")
+
+
 class Optimizer:
     """What every optimiser shares: the parameter list, ``zero_grad()``, and the gradient check."""
 
@@ -44,6 +51,9 @@ class Optimizer:
         name = type(self).__name__
         if isinstance(params, Value):
             raise TypeError(f"{name}: params must be a list of Values, got a single Value {params!r}; wrap it in [ ]")
+        if callable(getattr(params, "parameters", None)):  # a model (nn.Module), as torch.optim would refuse too
+            raise TypeError(f"{name}: expected a list of Values, got the model {params!r}; "
+                            f"pass model.parameters(): {name}(model.parameters(), ...)")
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{name}: empty parameter list; pass model.parameters()")
@@ -53,8 +63,13 @@ class Optimizer:
         if len(set(self.params)) != len(self.params):
             raise ValueError(f"{name}: a parameter appears twice in the list; it would be updated twice per step")
 
-    def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to 0.0 (call it before each ``backward()``)."""
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Set every parameter's ``.grad`` to 0.0 (call it before each ``backward()``).
+
+        ``set_to_none=True`` (PyTorch's default) is refused: ``.grad`` is always a float here, 0.0
+        where no gradient arrived, so there is no ``None`` to set.
+        """
+        _refuse_set_to_none(f"{type(self).__name__}.zero_grad", set_to_none)
         for p in self.params:
             p.grad = 0.0
 

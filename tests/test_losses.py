@@ -171,3 +171,30 @@ def test_sum_reduction_matches_torch(torch):
 def test_bad_input_says_what_is_wrong(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("loss", ["bce", "hinge", "mse"])
+def test_a_k_output_model_with_a_one_output_loss_says_so(loss):
+    """#16: "bce" on a 3-output model used to raise "expected a real number or a Value, got [Value, ...]"."""
+    from autograd_scalar.nn import MLP
+    from autograd_scalar.optim import Adam
+    from autograd_scalar.train import fit
+
+    model = MLP(2, [3, 3], seed=0)
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(ValueError, match="one output per sample, got a row of 3"):
+        fit(model, [[0.0, 1.0], [1.0, 0.0]], [0, 1], loss, Adam(model.parameters()), epochs=1)
+    assert [p.data for p in model.parameters()] == before
+
+
+def test_cross_entropy_on_a_one_output_model_says_so():
+    """#16: it used to raise "'Value' object is not iterable"."""
+    from autograd_scalar.nn import MLP
+    from autograd_scalar.optim import Adam
+    from autograd_scalar.train import fit
+
+    model = MLP(2, [3, 1], seed=0)
+    with pytest.raises(ValueError, match=r"softmax_cross_entropy: expects a row of logits .* needs 'bce'"):
+        fit(model, [[0.0, 1.0], [1.0, 0.0]], [0, 1], "cross_entropy", Adam(model.parameters()), epochs=1)
+    with pytest.raises(ValueError, match="row of logits"):
+        softmax_cross_entropy([1.0, 2.0], [0, 1])      # two samples of one logit each, not one row

@@ -240,3 +240,27 @@ def test_mazur_one_sgd_step_gives_the_published_weights():
     by_hand = 0.5 * (0.01 - out_o1) ** 2 + 0.5 * (0.99 - out_o2) ** 2
     assert mazur_error(model).data == pytest.approx(by_hand, abs=1e-9)
     assert mazur_error(model).data == pytest.approx(0.291027924, abs=2e-7)
+
+
+def test_micrograd_nonlin_false_is_a_linear_neuron():
+    """micrograd's Neuron(nin, nonlin=False) ports unchanged: it is activation="linear"."""
+    assert Neuron(3, nonlin=False, seed=0).activation == "linear"
+    assert Neuron(3, nonlin=True, seed=0).activation == "tanh"
+    assert [w.data for w in Neuron(3, nonlin=False, seed=0).w] == [w.data for w in Neuron(3, "linear", seed=0).w]
+    with pytest.raises(TypeError, match="nonlin must be True or False"):
+        Neuron(3, nonlin="no")
+    with pytest.raises(ValueError, match="not both"):
+        Neuron(3, activation="relu", nonlin=True)
+
+
+def test_load_on_an_instance_refuses_instead_of_leaving_the_model_unchanged(tmp_path):
+    """#16: model.load(path) used to return a new model and leave model as it was, silently."""
+    model = MLP(2, [3, 1], seed=0)
+    path = tmp_path / "m.json"
+    MLP(2, [3, 1], seed=1).save(path)
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(TypeError, match=r"model = MLP.load\(path\), or serialize.load_into"):
+        model.load(path)
+    assert [p.data for p in model.parameters()] == before
+    loaded = MLP.load(path)                        # on the class it works as before
+    assert [p.data for p in loaded.parameters()] == [p.data for p in MLP(2, [3, 1], seed=1).parameters()]

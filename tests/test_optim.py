@@ -130,3 +130,24 @@ def test_non_finite_gradient_raises_and_changes_nothing():
 def test_bad_arguments(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+def test_a_model_instead_of_its_parameters_says_what_to_pass():
+    """#16: Adam(model) used to raise "'MLP' object is not iterable"."""
+    model = MLP(2, [2, 1], seed=0)
+    for optimizer in (SGD, Adam):
+        with pytest.raises(TypeError, match=r"pass model.parameters\(\)"):
+            optimizer(model, lr=0.1)
+
+
+def test_zero_grad_set_to_none_is_refused_and_changes_nothing():
+    """PyTorch habit: zero_grad(set_to_none=True); here a .grad is always a float, so it is refused."""
+    model = MLP(2, [2, 1], seed=0)
+    for p in model.parameters():
+        p.grad = 1.5
+    for zero_grad in (model.zero_grad, SGD(model.parameters(), lr=0.1).zero_grad):
+        with pytest.raises(ValueError, match="set_to_none=True does not apply"):
+            zero_grad(set_to_none=True)
+        assert all(p.grad == 1.5 for p in model.parameters())
+    model.zero_grad(set_to_none=False)
+    assert all(p.grad == 0.0 for p in model.parameters())
