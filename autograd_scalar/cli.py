@@ -73,6 +73,9 @@ def cmd_step(args: argparse.Namespace) -> int:
     from . import stepthrough
     from .stepthrough_term import run
 
+    if args.set is not None and args.expr is None:
+        print("autograd-scalar step: --set gives values to the names of --expr; it needs --expr", file=sys.stderr)
+        return 2
     if args.expr is not None:
         if args.example is not None:
             print("autograd-scalar step: give an example name or --expr, not both", file=sys.stderr)
@@ -163,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="binary cross-entropy on the logit, or the max-margin hinge loss")
     train.add_argument("--optimizer", choices=["adam", "sgd"], default="adam", help="how to step the parameters")
     train.add_argument("--lr", type=float, default=0.05, help="learning rate")
-    train.add_argument("--momentum", type=float, default=0.9, help="momentum (sgd only)")
+    train.add_argument("--momentum", type=float, default=None, help="momentum (sgd only; default 0.9 with sgd)")
     train.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay")
     train.add_argument("--epochs", type=int, default=100, help="passes over the dataset")
     train.add_argument("--batch-size", type=int, default=0, help="samples per step; 0 means the whole dataset")

@@ -364,9 +364,12 @@ def train_command(args: Any, stream: TextIO | None = None) -> int:
     X, y = DATASETS[args.dataset](args.points, noise=args.noise, seed=args.seed)
     model = MLP(2, [*hidden, 1], activation=args.activation, seed=args.seed)
     if args.optimizer == "adam":
+        if args.momentum is not None:
+            raise ValueError("--momentum applies to --optimizer sgd only (adam keeps its own running averages)")
         optimizer = Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     else:
-        optimizer = SGD(model.parameters(), lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay)
+        momentum = 0.9 if args.momentum is None else args.momentum
+        optimizer = SGD(model.parameters(), lr=args.lr, momentum=momentum, weight_decay=args.weight_decay)
     batch = args.batch_size or len(X)
     print(
         f"Training {model} on {args.dataset} ({len(X)} points, noise {args.noise:g}, seed {args.seed}): "

@@ -259,3 +259,16 @@ def test_default_run_reaches_97_percent_on_moons(tmp_path, capsys):
     assert evaluate(load(model_path), X, y, "bce")[1] >= 0.97
     assert json.loads(model_path.read_text(encoding="utf-8"))["architecture"]["nouts"] == [16, 16, 1]
     assert plot_path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_train_momentum_with_adam_is_refused_not_ignored(capsys):
+    """#16: --momentum used to be silently ignored with --optimizer adam."""
+    assert cli.main(["train", "--optimizer", "adam", "--momentum", "0.5", "--epochs", "1"]) != 0
+    err = capsys.readouterr().err
+    assert "--momentum applies to --optimizer sgd only" in err and "Traceback" not in err
+
+
+def test_step_set_without_expr_is_refused(capsys):
+    """#16: step --set x=1 without --expr used to be ignored with no message."""
+    assert cli.main(["step", "--set", "x=1"]) == 2
+    assert "--set gives values to the names of --expr; it needs --expr" in capsys.readouterr().err
