@@ -60,6 +60,17 @@ def _check_inputs(where: str, x: Any, nin: int) -> Sequence:
     return x
 
 
+_TORCH_ACTIVATIONS = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid"}
+
+
+def _import_torch(where: str) -> Any:
+    try:
+        import torch
+    except ImportError as error:
+        raise ImportError(f"{where}: needs PyTorch (pip install torch): {error}") from None
+    return torch
+
+
 def init_bound(activation: str, fan_in: int, fan_out: int) -> float:
     """The half-width ``a`` of the uniform range ``[-a, a]`` that initial weights are drawn from.
 
@@ -321,6 +332,90 @@ class MLP(Module):
         from .serialize import load
 
         return load(path)
+
+    def to_torch(self) -> Any:
+        """An equivalent ``torch.nn.Sequential`` in float64: ``Linear`` layers with this MLP's weights.
+
+        Each layer becomes ``torch.nn.Linear(nin, nout)`` whose ``weight[j, i]`` is neuron ``j``'s
+        weight ``i`` and ``bias[j]`` its bias, followed by ``Tanh``, ``ReLU`` or ``Sigmoid`` (nothing
+        for ``linear``). The floats are copied as they are, so the torch model computes the same
+        function (to rounding: it sums in another order) and trains on from here. Needs PyTorch.
+
+        >>> model = MLP(3, [4, 2], seed=0)
+        >>> net = model.to_torch()                                  # doctest: +SKIP
+        >>> net                                                     # doctest: +SKIP
+        Sequential(
+          (0): Linear(in_features=3, out_features=4, bias=True)
+          (1): Tanh()
+          (2): Linear(in_features=4, out_features=2, bias=True)
+        )
+        """
+        torch = _import_torch("MLP.to_torch")
+        modules = []
+        for layer in self.layers:
+            linear = torch.nn.utils.skip_init(torch.nn.Linear, layer.nin, layer.nout, dtype=torch.float64)
+            with torch.no_grad():
+                linear.weight.copy_(torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=torch.float64))
+                linear.bias.copy_(torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64))
+            modules.append(linear)
+            if layer.activation != "linear":
+                modules.append(getattr(torch.nn, _TORCH_ACTIVATIONS[layer.activation])())
+        return torch.nn.Sequential(*modules)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> MLP:
+        """A new MLP with the weights of a ``torch.nn.Sequential`` of ``Linear`` layers and activations.
+
+        The inverse of ``to_torch``: each ``Linear`` (with a bias) becomes a layer, and the module
+        after it, if any, its activation (``Tanh``, ``ReLU`` or ``Sigmoid``); every hidden layer must
+        use the same one. Weights are read as float64, so a float64 model comes back bit for bit
+        (a float32 one exactly too: every float32 is a float64). Anything else is a ``ValueError``.
+
+        >>> model = MLP(3, [4, 2], seed=0)
+        >>> MLP.from_torch(model.to_torch()).state_dict() == model.state_dict()   # doctest: +SKIP
+        True
+        """
+        torch = _import_torch("MLP.from_torch")
+        kinds = {getattr(torch.nn, cls_name): name for name, cls_name in _TORCH_ACTIVATIONS.items()}
+        if not isinstance(module, torch.nn.Sequential):
+            raise ValueError(f"MLP.from_torch: expected a torch.nn.Sequential of Linear layers, got {module!r}")
+        children = list(module)
+        layers: list[tuple[Any, str]] = []
+        for i, child in enumerate(children):
+            if isinstance(child, torch.nn.Linear):
+                if child.bias is None:
+                    raise ValueError(f"MLP.from_torch: layer {i} has no bias (every neuron has one): {child!r}")
+                following = children[i + 1] if i + 1 < len(children) else None
+                if following is None or isinstance(following, torch.nn.Linear):
+                    layers.append((child, "linear"))
+                elif type(following) in kinds:
+                    layers.append((child, kinds[type(following)]))
+                else:
+                    raise ValueError(f"MLP.from_torch: module {i + 1} is not Tanh, ReLU or Sigmoid: {following!r}")
+            elif i == 0 or not isinstance(children[i - 1], torch.nn.Linear):
+                raise ValueError(f"MLP.from_torch: module {i} should be a Linear layer, got {child!r}")
+        if not layers:
+            raise ValueError(f"MLP.from_torch: no Linear layer in {module!r}")
+        for (previous, _), (linear, _) in zip(layers, layers[1:]):
+            if linear.in_features != previous.out_features:
+                raise ValueError(f"MLP.from_torch: {linear!r} cannot read the {previous.out_features} outputs "
+                                 f"of {previous!r}")
+        hidden = {activation for _, activation in layers[:-1]}
+        if len(hidden) > 1:
+            raise ValueError(f"MLP.from_torch: the hidden layers must share one activation, got {sorted(hidden)!r}")
+        model = cls(layers[0][0].in_features, [linear.out_features for linear, _ in layers],
+                    activation=hidden.pop() if hidden else "tanh", output_activation=layers[-1][1], seed=0)
+        values = []
+        for index, (linear, _) in enumerate(layers):
+            weight = linear.weight.detach().to(torch.float64).tolist()
+            bias = linear.bias.detach().to(torch.float64).tolist()
+            values += [v for row, b in zip(weight, bias) for v in (*row, b)]
+            bad = next((v for v in values if not math.isfinite(v)), None)
+            if bad is not None:
+                raise ValueError(f"MLP.from_torch: Linear layer {index} holds a parameter that is not finite: {bad!r}")
+        for p, value in zip(model.parameters(), values):
+            p.data = value
+        return model
 
     def __repr__(self) -> str:
         return (
