@@ -27,6 +27,7 @@ import random
 from collections.abc import Sequence
 from typing import Any, Union
 
+from . import serialize
 from .engine import Value
 from .optim import _refuse_set_to_none
 
@@ -144,9 +145,7 @@ class Module:
         number; everything is checked before anything is assigned, so a bad ``state`` raises a
         ``ValueError`` and leaves the module as it was.
         """
-        from .serialize import check_state
-
-        values = check_state(self, state)
+        values = serialize.check_state(self, state)
         for p, value in zip(self.parameters(), values):
             p.data = value
 
@@ -318,9 +317,7 @@ class MLP(Module):
 
     def save(self, path: Any) -> None:
         """Write the architecture and every parameter to ``path`` as JSON (see ``autograd_scalar.serialize``)."""
-        from .serialize import save
-
-        save(self, path)
+        serialize.save(self, path)
 
     @_constructor
     def load(cls, path: Any) -> MLP:
@@ -329,9 +326,14 @@ class MLP(Module):
         Call it on the class, ``model = MLP.load(path)``: on an instance it raises ``TypeError``
         rather than return a new model and leave ``model`` as it was.
         """
-        from .serialize import load
-
-        return load(path)
+        document = serialize.read(path)
+        try:
+            model = cls(**document["architecture"], seed=0)
+        except ValueError as error:  # an activation name nn does not know
+            raise ValueError(f"load {str(path)!r}: {error}") from None
+        for p, value in zip(model.parameters(), document["parameters"]):
+            p.data = value
+        return model
 
     def to_torch(self) -> Any:
         """An equivalent ``torch.nn.Sequential`` in float64: ``Linear`` layers with this MLP's weights.

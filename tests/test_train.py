@@ -16,7 +16,6 @@ from autograd_scalar import Value, cli
 from autograd_scalar.datasets import moons, xor
 from autograd_scalar.nn import MLP
 from autograd_scalar.optim import SGD, Adam
-from autograd_scalar.serialize import load
 from autograd_scalar.train import (
     History,
     ProgressBar,
@@ -201,7 +200,7 @@ def test_train_command_small_run(tmp_path, capsys):
     assert "epoch 12/12 [" in out
     final = re.search(r"final: loss (\S+), training accuracy (\S+)% \((\d+)/40\)", out)
     assert final, out
-    model = load(path)
+    model = MLP.load(path)
     X, y = moons(40, noise=0.1, seed=0)
     loss, acc = evaluate(model, X, y, "bce")
     assert f"{loss:.4f}" == final.group(1) and f"{100 * acc:.1f}" == final.group(2)
@@ -256,7 +255,7 @@ def test_default_run_reaches_97_percent_on_moons(tmp_path, capsys):
     printed = float(re.search(r"training accuracy (\S+)%", out).group(1))
     assert printed >= 97.0
     X, y = moons(100, noise=0.1, seed=0)
-    assert evaluate(load(model_path), X, y, "bce")[1] >= 0.97
+    assert evaluate(MLP.load(model_path), X, y, "bce")[1] >= 0.97
     assert json.loads(model_path.read_text(encoding="utf-8"))["architecture"]["nouts"] == [16, 16, 1]
     assert plot_path.read_bytes()[:4] == b"\x89PNG"
 
