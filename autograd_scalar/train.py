@@ -52,10 +52,16 @@ and labels 0/1; ``cross_entropy`` wants one output per class and labels ``0..K-1
 
 @dataclass
 class History:
-    """What ``fit`` measured: one entry per epoch, the mean training loss and accuracy (0 to 1)."""
+    """What ``fit`` measured: one entry per epoch, the mean training loss and accuracy (0 to 1).
+
+    With ``fit(..., validation=(X_test, y_test))``, also ``val_loss`` and ``val_accuracy``: the
+    loss and accuracy on those held-out samples after each epoch's last step (empty without).
+    """
 
     loss: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
 
 
 def predict(output: Output) -> int:
@@ -113,6 +119,7 @@ def fit(
     batch_size: int | None = None,
     seed: int | None = 0,
     callback: Callable[[int, float, float], None] | None = None,
+    validation: tuple[Sequence[Sequence[float]], Sequence[Any]] | None = None,
 ) -> History:
     """Train ``model`` on ``X, y`` for ``epochs`` passes; returns the ``History`` of loss and accuracy.
 
@@ -121,6 +128,9 @@ def fit(
     epoch visits the samples in an order shuffled by ``random.Random(seed)``, one batch per step.
     The recorded loss and accuracy of an epoch are those of its batches, measured before each
     batch's step. ``callback(epoch, loss, accuracy)`` runs after every epoch (the progress bar).
+    ``validation=(X_test, y_test)``, samples the model does not train on, are evaluated after every
+    epoch into ``history.val_loss`` and ``history.val_accuracy``: how well it does on data it has
+    not seen, which training accuracy alone cannot tell.
 
     >>> from autograd_scalar.optim import SGD
     >>> model = MLP(1, [1], seed=0)                  # one linear neuron: y = w x + b
@@ -138,6 +148,13 @@ def fit(
     batch_size = len(X) if batch_size is None else batch_size
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"fit: batch_size must be a positive int, got {batch_size!r}")
+    if validation is not None:
+        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+            raise ValueError(f"fit: validation must be a pair (X_test, y_test), got {validation!r}")
+        X_val, y_val = list(validation[0]), list(validation[1])
+        if len(X_val) != len(y_val) or not X_val:
+            raise ValueError(f"fit: validation has {len(X_val)} inputs and {len(y_val)} labels; "
+                             "need equal, non-zero counts")
     rng = random.Random(seed)
     order = list(range(len(X)))
     history = History()
@@ -157,6 +174,10 @@ def fit(
             correct += sum(predict(o) == t for o, t in zip(outputs, targets))
         history.loss.append(total_loss / len(X))
         history.accuracy.append(correct / len(X))
+        if validation is not None:
+            val_loss, val_accuracy = evaluate(model, X_val, y_val, loss_fn)
+            history.val_loss.append(val_loss)
+            history.val_accuracy.append(val_accuracy)
         if callback is not None:
             callback(epoch, history.loss[-1], history.accuracy[-1])
     return history
@@ -215,17 +236,15 @@ def _layer_arrays(model: MLP) -> list[tuple[Any, Any, str]]:
     ]
 
 
-def grid_scores(model: MLP, xs: Any, ys: Any) -> Any:
-    """The model's outputs at every point of the grid ``xs`` × ``ys``, computed with NumPy.
+def output_array(model: MLP, X: Any) -> Any:
+    """The model's outputs for every row of ``X``, computed with NumPy: an array ``(len(X), k)``.
 
-    The same arithmetic as calling the model, on arrays, and without building a graph: a
-    decision-boundary plot needs thousands of forward passes and no gradients. Returns an array of
-    shape ``(len(ys), len(xs))`` for one output, ``(len(ys), len(xs), k)`` for ``k`` outputs.
+    The same arithmetic as calling the model, on arrays, and without building a graph: plots need
+    thousands of forward passes and no gradients.
     """
     import numpy as np
 
-    gx, gy = np.meshgrid(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
-    h = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    h = np.asarray(X, dtype=float).reshape(len(X), model.nin)
     activations = {
         "tanh": np.tanh,
         "relu": lambda z: np.maximum(z, 0.0),
@@ -234,6 +253,19 @@ def grid_scores(model: MLP, xs: Any, ys: Any) -> Any:
     }
     for weights, biases, activation in _layer_arrays(model):
         h = activations[activation](h @ weights.T + biases)
+    return h
+
+
+def grid_scores(model: MLP, xs: Any, ys: Any) -> Any:
+    """The model's outputs at every point of the grid ``xs`` × ``ys``, computed with NumPy.
+
+    Returns an array of shape ``(len(ys), len(xs))`` for one output, ``(len(ys), len(xs), k)`` for
+    ``k`` outputs (``output_array`` on the grid's points).
+    """
+    import numpy as np
+
+    gx, gy = np.meshgrid(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
+    h = output_array(model, np.stack([gx.ravel(), gy.ravel()], axis=1))
     shape = gx.shape if h.shape[1] == 1 else (*gx.shape, h.shape[1])
     return h.reshape(shape)
 
@@ -255,6 +287,37 @@ def _require_matplotlib() -> None:
         raise ImportError(f"plotting needs matplotlib and numpy ({PLOT_EXTRA}): {error}") from None
 
 
+CLASS_COLORS = ["#c62828", "#1f5fa8", "#1b9e77", "#7570b3", "#e6ab02", "#e7298a", "#66a61e", "#a6761d",
+                "#17becf", "#666666"]
+"""One colour per class in plots: class 0 red and class 1 blue (as the two-class shading), then eight more."""
+
+
+def _draw_history(left: Any, history: History, color: str) -> None:
+    """Loss (black, left axis) and accuracy (``color``, right axis) per epoch; held-out ones dashed."""
+    import numpy as np
+
+    epochs = np.arange(1, len(history.loss) + 1)
+    held_out = bool(history.val_loss)
+    left.plot(epochs, history.loss, color="black", lw=2, label="training loss")
+    if held_out:
+        left.plot(epochs, history.val_loss, color="black", lw=1.5, ls="--", label="held-out loss")
+    left.set_xlabel("epoch")
+    left.set_ylabel("loss")
+    left.set_title("Loss and accuracy" + (" (dashed: held-out)" if held_out else ""))
+    left.grid(alpha=0.3)
+    acc_axis = left.twinx()
+    acc_axis.plot(epochs, 100 * np.asarray(history.accuracy), color=color, lw=1.5, label="training accuracy")
+    if held_out:
+        acc_axis.plot(epochs, 100 * np.asarray(history.val_accuracy), color=color, lw=1.5, ls="--",
+                      label="held-out accuracy")
+    acc_axis.set_ylabel("accuracy (%)", color=color)
+    acc_axis.set_ylim(0, 101)
+    acc_axis.tick_params(axis="y", colors=color)
+    handles, names = left.get_legend_handles_labels()
+    more_handles, more_names = acc_axis.get_legend_handles_labels()
+    left.legend(handles + more_handles, names + more_names, loc="center right")
+
+
 def plot_training(
     model: MLP,
     X: Sequence[Sequence[float]],
@@ -264,11 +327,13 @@ def plot_training(
     *,
     title: str = "",
     resolution: int = 200,
+    test: tuple[Sequence[Sequence[float]], Sequence[int]] | None = None,
 ) -> None:
     """Save a PNG with the loss and accuracy curves (left) and the decision boundary (right).
 
-    The boundary panel shades each point of the plane by the class the model predicts, with the
-    line where the predicted class changes drawn in black, and the training points on top.
+    The boundary panel shades each point of the plane by the class the model predicts, one colour
+    per class, with the line where the predicted class changes drawn in black, and the training
+    points on top (filled); ``test=(X_test, y_test)`` adds the held-out points (hollow).
     Needs matplotlib (``pip install 'autograd-scalar[plot]'``); it uses the Agg renderer directly,
     so it works without a display and leaves pyplot's state alone.
     """
@@ -282,25 +347,13 @@ def plot_training(
         raise ValueError(f"plot_training: a decision boundary needs a model with 2 inputs, got {model.nin}")
     points = np.asarray(X, dtype=float)
     labels = np.asarray(y)
-    colors = ["#c62828", "#1f5fa8", "#1b9e77", "#7570b3", "#e7298a"]  # class 0 red, class 1 blue, as the shading
+    colors = CLASS_COLORS
 
     fig = Figure(figsize=(12, 5.2), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     left, right = fig.subplots(1, 2, width_ratios=[1, 1.15])
 
-    epochs = np.arange(1, len(history.loss) + 1)
-    left.plot(epochs, history.loss, color="black", lw=2, label="loss")
-    left.set_xlabel("epoch")
-    left.set_ylabel("training loss")
-    left.set_title("Training loss and accuracy")
-    left.grid(alpha=0.3)
-    acc_axis = left.twinx()
-    acc_axis.plot(epochs, 100 * np.asarray(history.accuracy), color=colors[1], lw=1.5, label="accuracy")
-    acc_axis.set_ylabel("training accuracy (%)", color=colors[1])
-    acc_axis.set_ylim(0, 101)
-    acc_axis.tick_params(axis="y", colors=colors[1])
-    handles = left.get_legend_handles_labels()[0] + acc_axis.get_legend_handles_labels()[0]
-    left.legend(handles, ["loss", "accuracy"], loc="center right")
+    _draw_history(left, history, colors[1])
 
     pad = 0.5
     xs = np.linspace(points[:, 0].min() - pad, points[:, 0].max() + pad, resolution)
@@ -325,13 +378,139 @@ def plot_training(
         chosen = labels == k
         right.scatter(points[chosen, 0], points[chosen, 1], s=30, c=colors[k % len(colors)],
                       marker=markers[k % len(markers)], edgecolors="white", linewidths=0.7, label=f"class {k}")
+    if test is not None:
+        test_points, test_labels = np.asarray(test[0], dtype=float).reshape(-1, 2), np.asarray(test[1])
+        for k in range(classes):
+            chosen = test_labels == k
+            right.scatter(test_points[chosen, 0], test_points[chosen, 1], s=34, facecolors="none",
+                          edgecolors=colors[k % len(colors)], marker=markers[k % len(markers)], linewidths=1.4,
+                          label=f"class {k}, held out" if chosen.any() else None)
     right.set_xlim(xs[0], xs[-1])
     right.set_ylim(ys[0], ys[-1])
     right.set_aspect("equal")
     right.set_xlabel("x0")
     right.set_ylabel("x1")
-    right.set_title("Decision boundary (black line) and training points")
+    right.set_title("Decision boundary (black line) and training points" + ("; hollow: held out" if test else ""))
     right.legend(loc="upper right", framealpha=0.9)
+    if title:
+        fig.suptitle(title, fontsize=13, fontweight="bold")
+    fig.savefig(path)
+
+
+def confusion_matrix(predicted: Sequence[int], labels: Sequence[int], classes: int | None = None) -> list[list[int]]:
+    """``matrix[true][guess]``: how many samples of class ``true`` the model put in class ``guess``.
+
+    The diagonal holds the correct answers; every other cell is a kind of mistake. ``classes``
+    defaults to one more than the largest class seen.
+
+    >>> confusion_matrix(predicted=[0, 1, 1, 2], labels=[0, 1, 2, 2])
+    [[1, 0, 0], [0, 1, 0], [0, 1, 1]]
+    """
+    if len(predicted) != len(labels):
+        raise ValueError(f"confusion_matrix: {len(predicted)} predictions and {len(labels)} labels; need equal counts")
+    seen = [*predicted, *labels]
+    bad = next((k for k in seen if isinstance(k, bool) or not isinstance(k, int) or k < 0), None)
+    if bad is not None:
+        raise ValueError(f"confusion_matrix: classes are ints 0..k-1, got {bad!r}")
+    classes = max(seen, default=-1) + 1 if classes is None else classes
+    if seen and max(seen) >= classes:
+        raise ValueError(f"confusion_matrix: class {max(seen)!r} does not fit in {classes!r} classes")
+    matrix = [[0] * classes for _ in range(classes)]
+    for guess, true in zip(predicted, labels):
+        matrix[true][guess] += 1
+    return matrix
+
+
+def draw_confusion_matrix(ax: Any, matrix: Sequence[Sequence[int]], title: str = "Confusion matrix") -> None:
+    """Draw ``matrix`` (from ``confusion_matrix``) on a matplotlib ``Axes``: counts in every non-empty cell.
+
+    Rows are the true classes, columns the predicted ones; the shading is on a log scale, so that
+    the few mistakes off the diagonal show beside the many correct answers on it.
+    """
+    import numpy as np
+    from matplotlib.colors import LogNorm
+
+    counts = np.asarray(matrix, dtype=float)
+    k = counts.shape[0]
+    ax.imshow(np.where(counts > 0, counts, np.nan), cmap="Blues", norm=LogNorm(vmin=0.5, vmax=max(1.0, counts.max())))
+    for true in range(k):
+        for guess in range(k):
+            if counts[true, guess]:
+                on_diagonal = true == guess
+                ax.text(guess, true, f"{int(counts[true, guess])}", ha="center", va="center", fontsize=9,
+                        color="white" if on_diagonal else "#c62828", fontweight="normal" if on_diagonal else "bold")
+    ax.set_xticks(range(k))
+    ax.set_yticks(range(k))
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title)
+
+
+def draw_images(fig: Any, images: Sequence[Sequence[float]], captions: Sequence[str], shape: tuple[int, int] = (8, 8),
+                columns: int = 6, cmap: str = "gray_r", symmetric: bool = False) -> list:
+    """Draw each image (a flat list of ``rows * cols`` pixels, row by row) in a grid on ``fig``.
+
+    ``fig`` is a matplotlib ``Figure`` or ``SubFigure``; returns the axes. With ``symmetric`` the
+    colour scale is centred on 0 (for gradients: ``cmap="RdBu_r"``, red positive, blue negative).
+    """
+    import numpy as np
+
+    count = max(1, len(images))
+    rows = math.ceil(count / columns)
+    axes = np.atleast_1d(fig.subplots(rows, min(columns, count), squeeze=False).ravel())
+    for ax in axes:
+        ax.set_axis_off()
+    for ax, image, caption in zip(axes, images, captions):
+        pixels = np.asarray(image, dtype=float).reshape(shape)
+        if symmetric:
+            bound = float(np.abs(pixels).max()) or 1.0
+            ax.imshow(pixels, cmap=cmap, vmin=-bound, vmax=bound, interpolation="nearest")
+        else:
+            ax.imshow(pixels, cmap=cmap, vmin=0.0, vmax=max(1.0, float(pixels.max())), interpolation="nearest")
+        ax.set_title(caption, fontsize=9)
+    return list(axes)
+
+
+def plot_digits(
+    model: MLP,
+    X: Sequence[Sequence[float]],
+    y: Sequence[int],
+    history: History,
+    path: str,
+    *,
+    title: str = "",
+    shape: tuple[int, int] = (8, 8),
+    max_images: int = 24,
+) -> None:
+    """Save a PNG for an image classifier: loss and accuracy curves, the confusion matrix of the model
+    on ``X, y`` (pass the held-out set), and a grid of up to ``max_images`` images it gets wrong.
+
+    Each wrong image is captioned ``true 3, said 8``. Needs matplotlib (``pip install
+    'autograd-scalar[plot]'``); drawn with the Agg renderer, so it needs no display.
+    """
+    _require_matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    scores = output_array(model, X)
+    predicted = [int(row.argmax()) if len(row) > 1 else int(row[0] > 0.0) for row in scores]
+    labels = [int(label) for label in y]
+    classes = max(model.nouts[-1], max(labels) + 1)
+    wrong = [i for i, (guess, true) in enumerate(zip(predicted, labels)) if guess != true]
+
+    fig = Figure(figsize=(17, 5.6), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    curves, matrix, grid = fig.subfigures(1, 3, width_ratios=[1, 0.9, 1.1])
+    _draw_history(curves.subplots(), history, CLASS_COLORS[1])
+    correct = len(labels) - len(wrong)
+    draw_confusion_matrix(matrix.subplots(), confusion_matrix(predicted, labels, classes),
+                          f"Confusion matrix: {correct}/{len(labels)} right ({100 * correct / len(labels):.1f}%)")
+    shown = wrong[:max_images]
+    if shown:
+        draw_images(grid, [X[i] for i in shown], [f"true {labels[i]}, said {predicted[i]}" for i in shown], shape)
+        grid.suptitle(f"{len(shown)} of the {len(wrong)} it gets wrong")
+    else:
+        grid.text(0.5, 0.5, "no image is misclassified", ha="center", va="center", fontsize=14)
     if title:
         fig.suptitle(title, fontsize=13, fontweight="bold")
     fig.savefig(path)

@@ -271,3 +271,109 @@ def test_step_set_without_expr_is_refused(capsys):
     """#16: step --set x=1 without --expr used to be ignored with no message."""
     assert cli.main(["step", "--set", "x=1"]) == 2
     assert "--set gives values to the names of --expr; it needs --expr" in capsys.readouterr().err
+
+
+# ---- held-out data, k classes, digits plots (#17) ----------------------------------------------
+
+def test_fit_with_validation_records_held_out_loss_and_accuracy_each_epoch():
+    from autograd_scalar.datasets import spirals, train_test_split
+
+    X, y = spirals(60, classes=3, seed=1)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, 0.25, seed=0)
+    model = MLP(2, [8, 3], seed=0)
+    measured = []
+    history = fit(model, X_train, y_train, "cross_entropy", Adam(model.parameters(), lr=0.05), epochs=6,
+                  batch_size=15, validation=(X_test, y_test),
+                  callback=lambda *_: measured.append(evaluate(model, X_test, y_test, "cross_entropy")))
+    assert len(history.val_loss) == len(history.val_accuracy) == 6
+    assert list(zip(history.val_loss, history.val_accuracy)) == measured        # after each epoch's last step
+    assert all(0.0 <= a <= 1.0 for a in history.val_accuracy)
+    # the held-out samples are only looked at: training is the same without them
+    alone = MLP(2, [8, 3], seed=0)
+    fit(alone, X_train, y_train, "cross_entropy", Adam(alone.parameters(), lr=0.05), epochs=6, batch_size=15)
+    assert alone.state_dict() == model.state_dict()
+    assert fit(alone, X_train, y_train, "cross_entropy", SGD(alone.parameters(), lr=0.1), 1).val_loss == []
+
+
+@pytest.mark.parametrize("validation, message", [
+    ([[0.0, 1.0]], r"validation must be a pair \(X_test, y_test\), got \[\[0.0, 1.0\]\]"),
+    (([[0.0, 1.0]], [0, 1]), "validation has 1 inputs and 2 labels"),
+    (([], []), "validation has 0 inputs and 0 labels"),
+])
+def test_fit_bad_validation(validation, message):
+    model = MLP(2, [1], seed=0)
+    with pytest.raises(ValueError, match="fit: " + message):
+        fit(model, [[0.0, 1.0]], [1], "bce", SGD(model.parameters(), lr=0.1), 1, validation=validation)
+
+
+def test_confusion_matrix_counts_each_true_and_predicted_pair():
+    from autograd_scalar.train import confusion_matrix
+
+    predicted = [0, 2, 2, 1, 0, 2, 1, 1]
+    labels = [0, 2, 1, 1, 2, 2, 1, 0]
+    matrix = confusion_matrix(predicted, labels)
+    assert matrix == [[sum(p == j and t == i for p, t in zip(predicted, labels)) for j in range(3)] for i in range(3)]
+    assert [sum(row) for row in matrix] == [labels.count(k) for k in range(3)]
+    assert sum(matrix[k][k] for k in range(3)) == sum(p == t for p, t in zip(predicted, labels))
+    assert confusion_matrix([1], [1], classes=4) == [[0] * 4, [0, 1, 0, 0], [0] * 4, [0] * 4]
+    for args, message in [(([0, 1], [0]), "2 predictions and 1 labels"), (([0, -1], [0, 1]), "got -1"),
+                          (([0, True], [0, 1]), "got True"), (([0, 3], [0, 1], 3), "class 3 does not fit in 3")]:
+        with pytest.raises(ValueError, match="confusion_matrix: .*" + message):
+            confusion_matrix(*args)
+
+
+def test_output_array_equals_the_model_outputs():
+    require_numpy()
+    from autograd_scalar.train import output_array
+
+    model = MLP(5, [6, 4], activation="relu", seed=3)
+    X = [[(i * j % 7) / 3 - 1 for j in range(5)] for i in range(9)]
+    expected = [[v.data for v in model.forward(x)] for x in X]
+    got = output_array(model, X).tolist()
+    assert max(abs(a - b) for row, other in zip(got, expected) for a, b in zip(row, other)) <= 1e-12
+
+
+def _pixels_near(path, hex_colour, tolerance=0.08):
+    from matplotlib.image import imread
+
+    image = imread(path)[:, :, :3]
+    rgb = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    return int((abs(image - rgb).max(axis=2) < tolerance).sum())
+
+
+def test_plot_training_shades_k_classes_and_draws_held_out_points(tmp_path):
+    from conftest import require_module
+
+    require_module("matplotlib", "pip install 'autograd-scalar[plot]'")
+    from autograd_scalar.datasets import spirals
+    from autograd_scalar.train import CLASS_COLORS
+
+    X, y = spirals(90, classes=3, seed=0)
+    model = MLP(2, [8, 3], seed=0)
+    history = History(loss=[1.1, 0.9], accuracy=[0.4, 0.5], val_loss=[1.2, 1.0], val_accuracy=[0.3, 0.4])
+    two, three = tmp_path / "two.png", tmp_path / "three.png"
+    plot_training(model, X[:60], y[:60], history, str(three), resolution=60, test=(X[60:], y[60:]))
+    binary = MLP(2, [8, 1], seed=0)
+    plot_training(binary, X[:60], [int(label == 1) for label in y[:60]], History([0.7], [0.5]), str(two),
+                  resolution=60)
+    assert _pixels_near(three, CLASS_COLORS[2]) > 50                # the third class's markers
+    assert _pixels_near(two, CLASS_COLORS[2]) == 0
+
+
+def test_plot_digits_draws_curves_confusion_matrix_and_the_wrong_images(tmp_path):
+    from conftest import require_module
+
+    require_module("matplotlib", "pip install 'autograd-scalar[plot]'")
+    from matplotlib.image import imread
+
+    from autograd_scalar.train import plot_digits
+
+    rows = [[float((i + k) % 3 == 0) for k in range(16)] for i in range(30)]   # 4x4 "images"
+    labels = [i % 3 for i in range(30)]
+    model = MLP(16, [5, 3], seed=0)
+    path = tmp_path / "digits.png"
+    plot_digits(model, rows, labels, History([1.0, 0.8], [0.3, 0.5], [1.1, 0.9], [0.3, 0.4]), str(path),
+                title="tiny", shape=(4, 4))
+    assert imread(path).shape[:2] == (560, 1700)
+    with pytest.raises(ValueError):                                   # images of the wrong size
+        plot_digits(model, [[0.0] * 16] * 2, [0, 1], History(), str(tmp_path / "bad.png"), shape=(8, 8))
