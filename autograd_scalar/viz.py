@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
+from .atomic import write_atomic
 from .engine import Value, topological_order
 from .rules import RULES
 
@@ -42,6 +43,11 @@ MAX_LABEL = 40
 
 MAX_PARTS = 6
 """A gradient made of more parts than this is shown as ``= sum of N parts`` instead of term by term."""
+
+MAX_BENDS = 2000
+"""The built-in layout routes at most this many layer crossings of long edges in all; beyond it the
+longest edges are drawn as a short reference (``↪ x``) beside the operation they feed, so a node
+used by hundreds of operations (``x+x+...+x``) lays out in a bounded time and size."""
 
 INSTALL_DOT = "install graphviz (apt-get install graphviz, brew install graphviz, or https://graphviz.org/download/)"
 INSTALL_PYTHON_GRAPHVIZ = "pip install autograd-scalar[viz]"
@@ -104,14 +110,20 @@ class _Scene:
 
 def _formatter(fmt: Formatter, caller: str) -> Callable[[float], str]:
     if callable(fmt):
-        return fmt
+        return lambda x: _printable(str(fmt(x)))
     if not isinstance(fmt, str):
         raise TypeError(f"{caller}: fmt must be a format string like '{{:.4g}}' or a function, got {fmt!r}")
     try:
         fmt.format(1.5)
     except (IndexError, KeyError, ValueError) as error:
         raise ValueError(f"{caller}: fmt must format one number, like '{{:.4g}}'; {fmt!r} fails: {error}") from None
-    return lambda x: fmt.format(x + 0.0)  # + 0.0 turns -0.0 into 0.0
+    return lambda x: _printable(fmt.format(x + 0.0))  # + 0.0 turns -0.0 into 0.0
+
+
+def _printable(text: str) -> str:
+    """``text`` on one line and writable as UTF-8: control characters as spaces, lone surrogates as U+FFFD."""
+    text = re.sub(r"[\x00-\x1f\x7f-\x9f\ufffe\uffff]", " ", text)
+    return re.sub(r"[\ud800-\udfff]", "\ufffd", text)
 
 
 def clean_label(label: str) -> str:
@@ -120,8 +132,7 @@ def clean_label(label: str) -> str:
     >>> clean_label("first\\nsecond")
     'first second'
     """
-    text = re.sub(r"[\x00-\x1f\x7f-\x9f\ufffe\uffff]", " ", label)
-    text = re.sub(r"[\ud800-\udfff]", "\ufffd", text)  # lone surrogates cannot be written as UTF-8
+    text = _printable(label)
     return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
 
 
@@ -233,8 +244,11 @@ def _html(text: str) -> str:
 
 def _dot_html(text: str) -> str:
     """Text for a graphviz HTML-like label. Beyond markup, dot reads backslash escapes (``\\N`` is the
-    node's name) even here, so a backslash is doubled to show as itself."""
-    return _html(text).replace("\\", "\\\\")
+    node's name) even here, so a backslash is doubled to show as itself. Debian's dot 2.43 also
+    rejects a text of ``]`` or ``]]`` and an empty element (``<B></B>``), so brackets are written
+    as character references and empty text as one space."""
+    escaped = _html(text).replace("\\", "\\\\").replace("[", "&#91;").replace("]", "&#93;")
+    return escaped or " "
 
 
 def _dot_string(text: str) -> str:
@@ -395,12 +409,15 @@ def render(root: Value, path: str | os.PathLike, **options: Any) -> Path:
     """Write a drawing of ``root``'s graph to ``path``, in the format its extension names.
 
     - ``.svg``: laid out by graphviz's ``dot`` when it is installed, else by the built-in layout
-      of :func:`to_svg` (a one-line note on stderr says how to get the better layout);
+      of :func:`to_svg` (a one-line note on stderr says how to get the better layout); when ``dot``
+      fails (version 2.43 crashes on a sum of 300 terms) or takes more than ``DOT_TIMEOUT``
+      seconds, the built-in layout too, with a one-line note saying why;
     - ``.png``: needs ``dot`` (a ``RuntimeError`` says how to install it);
     - ``.dot``: the DOT source of :func:`to_dot`.
 
     ``options`` are those of :func:`to_dot` (the built-in layout takes all but ``rankdir``).
-    Returns the path written.
+    The file is written atomically (:mod:`autograd_scalar.atomic`): a failure leaves any previous
+    file as it was. Returns the path written.
 
     >>> import tempfile, pathlib
     >>> from autograd_scalar import Value
@@ -416,8 +433,11 @@ def render(root: Value, path: str | os.PathLike, **options: Any) -> Path:
     suffix = path.suffix.lower()
     if suffix not in (".svg", ".png", ".dot"):
         raise ValueError(f"render: cannot tell the format from {str(path)!r}; use a .svg, .png or .dot file name")
+    if path.exists() and not path.is_file():
+        kind = "a folder" if path.is_dir() else "not a regular file"
+        raise ValueError(f"render: {str(path)!r} is {kind}; give a file name such as graph{suffix}")
     if suffix == ".dot":
-        path.write_text(to_dot(root, **options), encoding="utf-8")
+        write_atomic(path, to_dot(root, **options))
         return path
     dot = shutil.which("dot")
     if suffix == ".png":
@@ -426,26 +446,45 @@ def render(root: Value, path: str | os.PathLike, **options: Any) -> Path:
                 f"render: writing {str(path)!r} as PNG needs graphviz's dot program, which is not on PATH: "
                 f"{INSTALL_DOT}. Or write .svg, which works without it"
             )
-        path.write_bytes(_run_dot(dot, to_dot(root, **options), "png"))
+        write_atomic(path, _run_dot(dot, to_dot(root, **options), "png"))
         return path
+    svg_options = {key: value for key, value in options.items() if key != "rankdir"}
     if dot is None:
-        svg_options = {key: value for key, value in options.items() if key != "rankdir"}
-        path.write_text(to_svg(root, **svg_options), encoding="utf-8")
+        write_atomic(path, to_svg(root, **svg_options))
         print(f"render: graphviz's dot not found, so {path} uses the built-in layout; for dot's: {INSTALL_DOT}",
               file=sys.stderr)  # fmt: skip
         return path
-    path.write_bytes(_run_dot(dot, to_dot(root, **options), "svg"))
+    source = to_dot(root, **options)
+    try:
+        drawing = _run_dot(dot, source, "svg")
+    except RuntimeError as error:  # dot 2.43 crashes on some large fan-outs (a sum of 300 terms)
+        write_atomic(path, to_svg(root, **svg_options))
+        print(f"{error}; so {path} uses the built-in layout", file=sys.stderr)
+        return path
+    write_atomic(path, drawing)
     return path
 
 
+DOT_TIMEOUT = 60
+"""Seconds ``dot`` may take before :func:`render` gives up on it (and, for SVG, uses the built-in layout)."""
+
+
 def _run_dot(dot: str, source: str, fmt: str) -> bytes:
+    """``dot -T{fmt}``'s output; a crash, an error or a timeout is a one-line ``RuntimeError``."""
     extra = ["-Gdpi=150"] if fmt == "png" else []
-    result = subprocess.run(
-        [dot, f"-T{fmt}", *extra], input=source.encode("utf-8"), capture_output=True, timeout=120, check=False
-    )
+    try:
+        result = subprocess.run(
+            [dot, f"-T{fmt}", *extra], input=source.encode("utf-8"), capture_output=True, timeout=DOT_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"render: dot -T{fmt} took more than {DOT_TIMEOUT} s") from None
     if result.returncode != 0:
-        message = result.stderr.decode("utf-8", "replace").strip()
-        raise RuntimeError(f"render: dot -T{fmt} failed (exit {result.returncode}): {message}")
+        lines = result.stderr.decode("utf-8", "replace").split("\n")
+        message = " ".join(line.strip() for line in lines if line.strip())[:300]
+        code = result.returncode
+        how = f"crashed (signal {-code})" if code < 0 else f"failed (exit {code})"
+        raise RuntimeError(f"render: dot -T{fmt} {how}" + (f": {message}" if message else ""))
     return result.stdout
 
 
@@ -542,13 +581,17 @@ def to_svg(
         if arg.source is not None:
             parents[arg.op_index].append(arg.source)
     layers = assign_layers(parents)
+    references = _references(scene.args, layers)
+    for arg in references:
+        arg.text = "↪ " + (boxes[arg.source].label or (boxes[arg.source].data or "").replace("data ", ""))
+    constants += references  # drawn like a constant: a small box just before the operation
     const_item = {id(arg): n + k for k, arg in enumerate(constants)}
     layers += [layers[arg.op_index] - 1 for arg in constants]
     const_size = [(_text_width(arg.text, 11) + 10, 18.0) for arg in constants]
     heights = [g.height for g in geometry] + [h for _, h in const_size]
     edges = []
     for arg in scene.args:
-        source = arg.source if arg.source is not None else const_item[id(arg)]
+        source = arg.source if id(arg) not in const_item else const_item[id(arg)]
         edges.append((source, arg.op_index, _port_dy(arg.slot, boxes[arg.op_index].n_args)))
     placement = place(layers, heights, edges)
 
@@ -603,7 +646,7 @@ def to_svg(
     shared = {box.index for box in boxes if box.uses > 1}
     for arg, bends in zip(scene.args, placement.bends):
         j = arg.op_index
-        source = arg.source if arg.source is not None else const_item[id(arg)]
+        source = arg.source if id(arg) not in const_item else const_item[id(arg)]
         start = (item_right(source), ypos(source))
         w_op, h_op = _op_size(boxes[j])
         dy = _port_dy(arg.slot, boxes[j].n_args)
@@ -625,8 +668,9 @@ def to_svg(
             )
         else:
             color = COLORS["shared_edge"] if arg.source in shared else COLORS["edge"]
+            ref = ' data-ref="1"' if id(arg) in const_item else ""
             out.append(
-                f'<path class="edge" data-from="{arg.source}" data-to="{j}" data-slot="{arg.slot}" d="{d}" '
+                f'<path class="edge" data-from="{arg.source}" data-to="{j}" data-slot="{arg.slot}"{ref} d="{d}" '
                 f'fill="none" stroke="{color}" stroke-width="1.2" marker-end="url(#autograd-arrow)"/>'
             )
     for box, g in zip(boxes, geometry):
@@ -637,14 +681,32 @@ def to_svg(
         item = const_item[id(arg)]
         x0 = item_right(item) - w
         y0 = ypos(item) - h / 2
+        kind, stroke = ("const", "#bbbbbb") if arg.source is None else ("ref", COLORS["shared"])
+        source = "" if arg.source is None else f' data-from="{arg.source}"'
         out.append(
-            f'<g class="const" data-to="{arg.op_index}"><rect x="{x0:.1f}" y="{y0:.1f}" width="{w:.1f}" '
-            f'height="{h:.1f}" rx="4" fill="white" stroke="#bbbbbb" stroke-dasharray="3,2"/>'
+            f'<g class="{kind}"{source} data-to="{arg.op_index}"><rect x="{x0:.1f}" y="{y0:.1f}" width="{w:.1f}" '
+            f'height="{h:.1f}" rx="4" fill="white" stroke="{stroke}" stroke-dasharray="3,2"/>'
             f'<text x="{x0 + w / 2:.1f}" y="{y0 + h / 2 + 4:.1f}" text-anchor="middle" font-size="11" '
             f'fill="{COLORS["const"]}">{_html(arg.text)}</text></g>'
         )
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def _references(args: list[_Arg], layers: list[int]) -> list[_Arg]:
+    """Copies of the longest value edges, to draw as references, until at most ``MAX_BENDS`` crossings remain."""
+    spans = sorted(((layers[a.op_index] - layers[a.source] - 1, k) for k, a in enumerate(args) if a.source is not None),
+                   reverse=True)
+    total = sum(span for span, _ in spans)
+    chosen = []
+    for span, k in spans:
+        if total <= MAX_BENDS or span <= 0:
+            break
+        total -= span
+        chosen.append(k)
+    for k in chosen:
+        args[k] = _Arg(args[k].op_index, args[k].slot, args[k].source, None)
+    return [args[k] for k in sorted(chosen)]
 
 
 def _smooth_path(points: list[tuple[float, float]]) -> str:

@@ -453,6 +453,150 @@ def test_render_without_dot_falls_back_to_the_builtin_layout(tmp_path, monkeypat
     assert not (tmp_path / "n.png").exists()
 
 
+# ---- #15: only DOT that Debian's dot 2.43 accepts; fall back when dot fails; bounded layout -----------
+
+
+def _dot_accepts(dot: str, source: str) -> subprocess.CompletedProcess:
+    return subprocess.run([dot, "-Tsvg"], input=source.encode("utf-8"), capture_output=True, timeout=120)
+
+
+def test_an_unlabelled_node_used_twice_renders_with_dot(tmp_path):
+    # The finding: `a*a + a` unlabelled made an empty <B></B>, a syntax error for dot 2.43.
+    dot = require_executable("dot", "apt-get install graphviz")
+    a = Value(3.0)
+    y = a * a + a
+    y.backward()
+    result = _dot_accepts(dot, to_dot(y))
+    assert result.returncode == 0 and not result.stderr, result.stderr
+    svg = ET.parse(render(y, tmp_path / "y.svg")).getroot()
+    assert "grad 7 = 3 + 3 + 1" in svg_texts(svg)
+
+
+@pytest.mark.parametrize("label", ["]", "]]", "]]>", "[", "a]", "", " ", "\\", "&#93;"])
+def test_bracket_and_empty_labels_pass_through_dot_literally(label):
+    dot = require_executable("dot", "apt-get install graphviz")
+    x = Value(2.0, label=label)
+    y = x * x
+    y.label = label
+    y.backward()
+    result = _dot_accepts(dot, to_dot(y))
+    assert result.returncode == 0 and not result.stderr, result.stderr
+    texts = svg_texts(ET.fromstring(result.stdout))
+    if label.strip():
+        assert texts.count(label) == 2, texts
+
+
+@pytest.mark.parametrize("fmt", [lambda x: "", lambda x: "]", lambda x: "a\nb", lambda x: 3, "{:.3f}]"])
+def test_odd_number_formats_pass_through_dot(fmt):
+    dot = require_executable("dot", "apt-get install graphviz")
+    x = Value(2.0, label="x")
+    y = x * 3 + x
+    y.backward()
+    result = _dot_accepts(dot, to_dot(y, fmt=fmt))
+    assert result.returncode == 0 and not result.stderr, result.stderr
+
+
+def test_generated_labels_all_pass_through_dot():
+    # 60 graphs of 5 nodes labelled from the characters dot and HTML treat specially.
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    dot = require_executable("dot", "apt-get install graphviz")
+    alphabet = st.sampled_from(list("][<>&\\\"'{};%#|-!=/+ \t\n\x00\x7fxé→𝔁\u202e\ufeff") + ["]]>", "&#", "<!--",
+                                                                                          "\\N", "\ud800", "<B>"])
+    label = st.lists(alphabet, max_size=6).map("".join)
+
+    @settings(max_examples=60, database=None)
+    @given(st.lists(label, min_size=5, max_size=5))
+    def check(labels):
+        x = Value(1.5, label=labels[0])
+        y = Value(-2.0, label=labels[1])
+        out = (x * y + x).tanh() * y
+        for node, name in zip(topological_order(out)[2:], labels[2:]):
+            node.label = name
+        out.backward()
+        result = _dot_accepts(dot, to_dot(out, fmt=lambda v: labels[2] + f"{v:.2g}"))
+        assert result.returncode == 0 and not result.stderr, (labels, result.stderr)
+
+    check()
+
+
+def _sum_of(terms: int) -> Value:
+    x = Value(1.0, label="x")
+    total = x
+    for _ in range(terms - 1):
+        total = total + x
+    total.backward()
+    return total
+
+
+def _fake_dot(folder: Path, script: str) -> None:
+    fake = folder / "dot"
+    fake.write_text("#!/bin/sh\n" + script + "\n")
+    fake.chmod(0o755)
+
+
+def test_when_dot_crashes_svg_falls_back_to_the_builtin_layout(tmp_path, monkeypatch, capsys):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    _fake_dot(bin_dir, "cat > /dev/null; kill -SEGV $$")
+    monkeypatch.setenv("PATH", str(bin_dir))
+    f, _ = neuron()
+    svg = ET.parse(render(f, tmp_path / "n.svg")).getroot()
+    assert len(boxes(svg)) == 10                                   # the built-in layout's boxes
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "dot -Tsvg crashed (signal 11)" in err and "built-in layout" in err
+    (tmp_path / "n.png").write_bytes(b"old")
+    with pytest.raises(RuntimeError, match=r"dot -Tpng crashed \(signal 11\)"):
+        render(f, tmp_path / "n.png")                              # no built-in PNG: a clear error
+    assert (tmp_path / "n.png").read_bytes() == b"old"
+
+
+def test_a_300_term_sum_renders_although_dot_243_crashes_on_it(tmp_path, capsys):
+    require_executable("dot", "apt-get install graphviz")
+    total = _sum_of(300)
+    svg = ET.parse(render(total, tmp_path / "sum.svg")).getroot()
+    drawn = [g for g in svg.iter(SVG + "g") if "value" in g.get("class", "").split() or g.get("class") == "node"]
+    assert len(drawn) == 300                                       # by dot, or by the fallback with a note
+    err = capsys.readouterr().err
+    assert err.count("\n") <= 1 and (not err or "built-in layout" in err)
+
+
+def test_the_builtin_layout_of_a_500_term_sum_is_bounded():
+    # The finding: 6.2 s and 4.6 MB. Long edges beyond MAX_BENDS crossings become short references.
+    from autograd_scalar.viz import MAX_BENDS
+
+    text = to_svg(_sum_of(500))
+    assert len(text) < 1_200_000, len(text)
+    svg = ET.fromstring(text)
+    edges = [p for p in svg.iter(SVG + "path") if p.get("class") == "edge"]
+    assert len(edges) == 998 and sum(p.get("data-from") == "0" for p in edges) == 500   # every use drawn
+    refs = [g for g in svg.iter(SVG + "g") if g.get("class") == "ref"]
+    assert refs and len(refs) == sum(p.get("data-ref") == "1" for p in edges)
+    assert {"".join(g.itertext()) for g in refs} == {"↪ x"}
+    routed = sum(len(re.findall(r"[LC]", p.get("d"))) for p in edges if p.get("data-ref") != "1")
+    assert routed <= 2 * MAX_BENDS + len(edges)
+    small = to_svg(_sum_of(20))                                    # small graphs are drawn as before
+    assert 'class="ref"' not in small
+
+
+def test_render_writes_atomically_and_refuses_a_folder(tmp_path, monkeypatch):
+    from autograd_scalar import atomic
+
+    f, _ = neuron()
+    path = tmp_path / "n.dot"
+    path.write_text("old")
+    monkeypatch.setattr(atomic.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    with pytest.raises(OSError, match="No space left"):
+        render(f, path)
+    monkeypatch.undo()
+    assert path.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["n.dot"]
+    folder = tmp_path / "g.svg"
+    folder.mkdir()
+    with pytest.raises(ValueError, match="is a folder; give a file name"):
+        render(f, folder)
+
+
 # ---- the command line ----------------------------------------------------------------------------
 
 
