@@ -10,8 +10,11 @@ or run), and only a whitelist of tree nodes is accepted:
 
 Anything else (attribute access, subscripts, other calls, keyword arguments, lambdas,
 comprehensions, strings, comparisons, ``:=`` ...) is a ``ValueError`` naming what was rejected.
+So is any character outside ASCII, named with its Unicode name: Python would read a fullwidth
+``ｅｘｐ(ｘ)`` as ``exp(x)``, and accept a Cyrillic ``х`` as a second name that looks like ``x``.
 Arithmetic is done by the engine on floats, so no input can make it hang: ``9**9**9**9``
-overflows at once and is reported as a ``ValueError`` too.
+overflows at once and is reported as a ``ValueError`` too, as is a value too large for a float
+(``10**400``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from __future__ import annotations
 import ast
 import keyword
 import math
+import unicodedata
+import warnings
 from collections.abc import Mapping
 
 from .engine import Value
@@ -86,8 +91,11 @@ def parse_expression(text: str, values: Mapping[str, float] | None = None) -> tu
     source = text.strip()
     if not source:
         raise ValueError("parse_expression: the expression is empty")
+    _check_ascii("parse_expression", source)
     try:
-        tree = ast.parse(source, mode="eval")
+        with warnings.catch_warnings():  # "invalid decimal literal" for 1if: the error below says it
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(source, mode="eval")
     except (SyntaxError, RecursionError, MemoryError) as error:
         reason = error.msg if isinstance(error, SyntaxError) else "nested too deeply"
         raise ValueError(f"parse_expression: {_shorten(source)!r} is not a valid expression: {reason}") from None
@@ -95,6 +103,17 @@ def parse_expression(text: str, values: Mapping[str, float] | None = None) -> tu
     names = _check(tree, source)
     leaves = _leaves(names, values)
     return _evaluate(tree.body, source, leaves), leaves
+
+
+def _check_ascii(where: str, text: str) -> None:
+    """Refuse any character outside ASCII, naming it (Python folds fullwidth letters into ASCII)."""
+    for position, character in enumerate(text):
+        if ord(character) > 127:
+            name = unicodedata.name(character, f"U+{ord(character):04X}")
+            raise ValueError(
+                f"{where}: {character!r} ({name}) at position {position} is not ASCII; "
+                f"write names, numbers and operators in ASCII, as in 'exp(x) * 2'"
+            )
 
 
 def _check(tree: ast.Expression, source: str) -> list[str]:
@@ -179,6 +198,10 @@ def _leaves(names: list[str], values: Mapping[str, float] | None) -> dict[str, V
             leaves[name] = Value(values[name], label=name)
         except (TypeError, ValueError) as error:
             raise type(error)(f"parse_expression: the value of {name!r}: {error}") from None
+        except OverflowError:  # an int such as 10**400, from an engine that does not say so itself
+            raise ValueError(
+                f"parse_expression: the value of {name!r} is {_shorten(repr(values[name]))}, too large for a float"
+            ) from None
     return leaves
 
 
@@ -263,6 +286,7 @@ def parse_assignments(text: str) -> dict[str, float]:
     result: dict[str, float] = {}
     if not text.strip():
         return result
+    _check_ascii("parse_assignments", text)  # float() reads '٣' as 3, and 'х' is not 'x'
     for item in text.split(","):
         name, equals, number = item.partition("=")
         name, number = name.strip(), number.strip()

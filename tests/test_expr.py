@@ -1,5 +1,7 @@
 """The expression parser: it builds the same graph as Python operators would, never evaluates the
-text, and rejects everything outside its whitelist with a ValueError that says what was rejected."""
+text, and rejects everything outside its whitelist with a ValueError that says what was rejected:
+characters outside ASCII (fullwidth letters, a Cyrillic x) named by their Unicode name, values too
+large for a float, and no SyntaxWarning printed on the way (#15)."""
 
 from __future__ import annotations
 
@@ -172,3 +174,70 @@ def test_parse_assignments_rejects(text, message):
     with pytest.raises(ValueError, match="parse_assignments: ") as info:
         parse_assignments(text)
     assert message in str(info.value)
+
+
+# ---- #15: every error named ----------------------------------------------------------------------
+
+
+def test_a_value_too_large_for_a_float_is_a_value_error_naming_it():
+    with pytest.raises(ValueError, match=r"parse_expression: the value of 'x'.*1000000"):
+        parse_expression("x*2", {"x": 10**400})
+
+
+@pytest.mark.parametrize(
+    ("text", "values", "message"),
+    [
+        ("ｅｘｐ(ｘ)", {"x": 1.0}, r"'ｅ' \(FULLWIDTH LATIN SMALL LETTER E\) at position 0 is not ASCII"),
+        ("x + х", {"x": 1.0, "х": 2.0}, r"'х' \(CYRILLIC SMALL LETTER HA\) at position 4 is not ASCII"),
+        ("x * ٣", {"x": 1.0}, r"ARABIC-INDIC DIGIT THREE"),
+        ("α * 2", {"α": 1.0}, r"GREEK SMALL LETTER ALPHA"),
+        ("x\u00a0+ 1", {"x": 1.0}, r"NO-BREAK SPACE"),
+    ],
+)
+def test_characters_outside_ascii_are_refused_by_name(text, values, message):
+    with pytest.raises(ValueError, match="parse_expression: .*" + message):
+        parse_expression(text, values)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("х=1", "CYRILLIC SMALL LETTER HA"),
+    ("x=٣", "ARABIC-INDIC DIGIT THREE"),
+    ("x=１", "FULLWIDTH DIGIT ONE"),
+])
+def test_assignments_outside_ascii_are_refused_by_name(text, message):
+    with pytest.raises(ValueError, match="parse_assignments: .*" + message):
+        parse_assignments(text)
+
+
+def test_invalid_literals_print_no_syntax_warning():
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for text in ("1if x else 2", "0x1for", "1jor 2"):
+            with pytest.raises(ValueError, match="parse_expression: "):
+                parse_expression(text, {"x": 1.0})
+    assert not caught, [str(w.message) for w in caught]
+
+
+def test_generated_expressions_raise_only_named_value_or_type_errors():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    tokens = ["x", "y", "2", "0", "1e308", "1e-308", "10**400", "9**9**9", "+", "-", "*", "/", "**", "(", ")",
+              "exp(", "log(", "tanh(", "sigmoid(", "relu(", "sqrt(", "abs(", " ", ".5", "1_0", "ｘ", "х", "٣",
+              "0x10", "1j", "True", "None", "_", "lambda", ",", "[", "]", "'a'", "1e999", "inf", "nan", "1if"]
+    numbers = [0.0, 1.0, -1.0, 1e308, -1e308, 5e-324, 10**400, 2, True, "1", None, math.inf, math.nan]
+
+    @settings(max_examples=500, database=None)
+    @given(st.lists(st.sampled_from(tokens), min_size=1, max_size=12).map("".join),
+           st.dictionaries(st.sampled_from(["x", "y"]), st.sampled_from(numbers)))
+    def check(text, values):
+        try:
+            root, _ = parse_expression(text, values)
+        except (ValueError, TypeError) as error:
+            assert str(error).startswith("parse_expression: "), error
+            return
+        assert math.isfinite(root.data)
+
+    check()
