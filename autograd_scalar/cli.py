@@ -113,11 +113,21 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 1
 
 
+class _Defaults(argparse.ArgumentDefaultsHelpFormatter):
+    """Show ``(default: ...)`` only where there is one; options whose default depends on the data say it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autograd-scalar",
         description="A scalar autograd engine you can read and step through.",
     )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"autograd-scalar {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = sub.add_parser("demo", help="forward and backward through the CS231n sigmoid neuron")
     demo.set_defaults(func=cmd_demo)
@@ -150,29 +160,38 @@ def build_parser() -> argparse.ArgumentParser:
     step.set_defaults(func=cmd_step)
     train = sub.add_parser(
         "train",
-        help="train an MLP on moons, circles, spirals or xor, with a progress bar, a saved model and a plot",
-        description="Train an MLP (2 inputs, the --hidden layers, 1 output scoring class 1) on a toy dataset. "
-        "The defaults reach >= 97% training accuracy on the moons.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        help="train an MLP on moons, circles, spirals, spirals3, xor or digits: progress bar, held-out accuracy, plot",
+        description="Train an MLP (the data's inputs, the --hidden layers, one output scoring class 1 for bce and "
+        "hinge, one per class for cross_entropy) on a dataset, holding out --test-fraction of it to measure "
+        "accuracy on data it has not seen. The defaults reach >= 97% training accuracy on the moons, and "
+        ">= 95% held-out accuracy on the digits (--dataset digits, which needs scikit-learn: pip install "
+        "'autograd-scalar[datasets]').",
+        formatter_class=_Defaults,
     )
-    train.add_argument("--dataset", choices=["moons", "circles", "spirals", "xor"], default="moons",
-                       help="the toy dataset, two classes in the plane")
-    train.add_argument("--points", type=int, default=100, help="number of points in the dataset")
-    train.add_argument("--noise", type=float, default=0.1, help="standard deviation of the noise added to the points")
-    train.add_argument("--hidden", default="16,16", help="hidden layer sizes, comma-separated")
+    train.add_argument("--dataset", choices=["moons", "circles", "spirals", "spirals3", "xor", "digits"],
+                       default="moons", help="two classes in the plane; spirals3: three; digits: 8x8 images of 0-9")
+    train.add_argument("--points", type=int, help="number of points in a toy dataset (default 100)")
+    train.add_argument("--noise", type=float,
+                       help="standard deviation of the noise added to a toy dataset's points (default 0.1)")
+    train.add_argument("--test-fraction", type=float, default=0.2,
+                       help="fraction of each class held out to measure accuracy on unseen data; 0 holds out none")
+    train.add_argument("--hidden", help="hidden layer sizes, comma-separated (default 16,16; digits: 32)")
     train.add_argument("--activation", choices=["tanh", "relu", "sigmoid"], default="tanh",
                        help="activation of the hidden layers")
-    train.add_argument("--loss", choices=["bce", "hinge"], default="bce",
-                       help="binary cross-entropy on the logit, or the max-margin hinge loss")
+    train.add_argument("--loss", choices=["bce", "hinge", "cross_entropy"],
+                       help="binary cross-entropy on the logit, the max-margin hinge loss, or softmax cross-entropy "
+                       "over k classes (default: bce for two classes, cross_entropy for more)")
     train.add_argument("--optimizer", choices=["adam", "sgd"], default="adam", help="how to step the parameters")
-    train.add_argument("--lr", type=float, default=0.05, help="learning rate")
+    train.add_argument("--lr", type=float, help="learning rate (default 0.05; digits: 0.01)")
     train.add_argument("--momentum", type=float, default=None, help="momentum (sgd only; default 0.9 with sgd)")
     train.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay")
-    train.add_argument("--epochs", type=int, default=100, help="passes over the dataset")
-    train.add_argument("--batch-size", type=int, default=0, help="samples per step; 0 means the whole dataset")
+    train.add_argument("--epochs", type=int, help="passes over the training set (default 100; digits: 10)")
+    train.add_argument("--batch-size", type=int,
+                       help="samples per step; 0 means the whole training set (default 0; digits: 32)")
     train.add_argument("--seed", type=int, default=0, help="seed of the data, the initial weights and the shuffling")
     train.add_argument("--out", metavar="PATH", help="save the trained model here as JSON")
-    train.add_argument("--plot", metavar="PATH", help="draw the loss curve and the decision boundary to this PNG "
+    train.add_argument("--plot", metavar="PATH", help="draw the loss and accuracy curves and the decision boundary "
+                       "(digits: the confusion matrix and the misclassified images) to this PNG "
                        "(needs matplotlib: pip install 'autograd-scalar[plot]')")
     train.set_defaults(func=cmd_train)
     return parser

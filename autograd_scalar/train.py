@@ -531,17 +531,60 @@ def parse_hidden(text: str) -> list[int]:
     return sizes
 
 
+TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {
+    "toy": {"points": 100, "noise": 0.1, "hidden": "16,16", "lr": 0.05, "epochs": 100, "batch_size": 0},
+    "digits": {"hidden": "32", "lr": 0.01, "epochs": 10, "batch_size": 32},
+}
+"""The ``train`` command's defaults for the toy datasets and for the digits (which have no points or noise)."""
+
+
+def _with_defaults(args: Any) -> Any:
+    """``args`` with every option left unset filled from ``TRAIN_DEFAULTS`` for its dataset."""
+    defaults = TRAIN_DEFAULTS["digits" if args.dataset == "digits" else "toy"]
+    if args.dataset == "digits":
+        for option in ("points", "noise"):
+            if getattr(args, option, None) is not None:
+                raise ValueError(f"--{option} applies to the toy datasets, not to digits (1,797 images as they are)")
+    for name, value in defaults.items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, value)
+    return args
+
+
+def _split(args: Any, X: list, y: list) -> tuple[list, list, list, list]:
+    from .datasets import train_test_split
+
+    fraction = args.test_fraction
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 <= fraction < 1:
+        raise ValueError(f"--test-fraction: expected a number from 0 (hold out nothing) to below 1, got {fraction!r}")
+    if fraction == 0:
+        return X, [], y, []
+    return train_test_split(X, y, fraction, seed=args.seed)
+
+
 def train_command(args: Any, stream: TextIO | None = None) -> int:
-    """The ``autograd-scalar train`` command: data, model, ``fit`` with a progress bar, save, plot."""
-    from .datasets import DATASETS
+    """The ``autograd-scalar train`` command: data, split, model, ``fit`` with a progress bar, save, plot."""
+    from .datasets import DATASETS, digits
     from .optim import SGD, Adam
 
     out = sys.stdout if stream is None else stream
     if args.plot:
         _require_matplotlib()
+    args = _with_defaults(args)
     hidden = parse_hidden(args.hidden)
-    X, y = DATASETS[args.dataset](args.points, noise=args.noise, seed=args.seed)
-    model = MLP(2, [*hidden, 1], activation=args.activation, seed=args.seed)
+    if args.dataset == "digits":
+        X, y = digits()
+        described = f"{len(X)} 8x8 images"
+    else:
+        X, y = DATASETS[args.dataset](args.points, noise=args.noise, seed=args.seed)
+        described = f"{len(X)} points, noise {args.noise:g}"
+    classes = len(set(y))
+    loss = args.loss or ("bce" if classes == 2 else "cross_entropy")
+    if loss != "cross_entropy" and classes != 2:
+        raise ValueError(f"--loss {loss} scores two classes; {args.dataset} has {classes}: use --loss cross_entropy")
+    X_train, X_test, y_train, y_test = _split(args, X, y)
+    outputs = classes if loss == "cross_entropy" else 1
+    model = MLP(len(X[0]), [*hidden, outputs], activation=args.activation, seed=args.seed)
     if args.optimizer == "adam":
         if args.momentum is not None:
             raise ValueError("--momentum applies to --optimizer sgd only (adam keeps its own running averages)")
@@ -549,26 +592,39 @@ def train_command(args: Any, stream: TextIO | None = None) -> int:
     else:
         momentum = 0.9 if args.momentum is None else args.momentum
         optimizer = SGD(model.parameters(), lr=args.lr, momentum=momentum, weight_decay=args.weight_decay)
-    batch = args.batch_size or len(X)
+    batch = args.batch_size or len(X_train)
+    held = f"; {len(X_train)} for training, {len(X_test)} held out" if X_test else ""
     print(
-        f"Training {model} on {args.dataset} ({len(X)} points, noise {args.noise:g}, seed {args.seed}): "
-        f"{len(model.parameters())} parameters, {args.loss} loss, {args.optimizer} lr {args.lr:g}, "
+        f"Training {model} on {args.dataset} ({described}, seed {args.seed}{held}): "
+        f"{len(model.parameters())} parameters, {loss} loss, {args.optimizer} lr {args.lr:g}, "
         f"batch {batch}, {args.epochs} epochs",
         file=out,
     )
     started = time.perf_counter()
-    history = fit(model, X, y, args.loss, optimizer, args.epochs, batch_size=batch, seed=args.seed,
-                  callback=ProgressBar(args.epochs, stream=out))
+    history = fit(model, X_train, y_train, loss, optimizer, args.epochs, batch_size=batch, seed=args.seed,
+                  callback=ProgressBar(args.epochs, stream=out), validation=(X_test, y_test) if X_test else None)
     seconds = time.perf_counter() - started
-    final_loss, final_accuracy = evaluate(model, X, y, args.loss)
-    print(f"final: loss {final_loss:.4f}, training accuracy {100 * final_accuracy:.1f}% "
-          f"({round(final_accuracy * len(X))}/{len(X)}), {seconds:.1f}s", file=out)
+    train_loss, train_accuracy = evaluate(model, X_train, y_train, loss)
+    report = (f"final: training loss {train_loss:.4f}, training accuracy {100 * train_accuracy:.1f}% "
+              f"({round(train_accuracy * len(X_train))}/{len(X_train)})")
+    if X_test:
+        test_loss, test_accuracy = evaluate(model, X_test, y_test, loss)
+        report += (f"; held-out loss {test_loss:.4f}, held-out accuracy {100 * test_accuracy:.1f}% "
+                   f"({round(test_accuracy * len(X_test))}/{len(X_test)})")
+    print(f"{report}; {seconds:.1f}s", file=out)
     if args.out:
         model.save(args.out)
         print(f"saved the model to {args.out}", file=out)
     if args.plot:
-        title = (f"{short_name(model)} on {args.dataset}: {100 * final_accuracy:.1f}% training accuracy "
-                 f"after {args.epochs} epochs")
-        plot_training(model, X, y, history, args.plot, title=title)
+        measured = f"{100 * train_accuracy:.1f}% training accuracy"
+        if X_test:
+            measured += f", {100 * test_accuracy:.1f}% held out"
+        title = f"{short_name(model)} on {args.dataset}: {measured} after {args.epochs} epochs"
+        if args.dataset == "digits":
+            shown = (X_test, y_test) if X_test else (X_train, y_train)
+            plot_digits(model, *shown, history, args.plot, title=title)
+        else:
+            plot_training(model, X_train, y_train, history, args.plot, title=title,
+                          test=(X_test, y_test) if X_test else None)
         print(f"saved the plot to {args.plot}", file=out)
     return 0

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from autograd_scalar import Value, cli
-from autograd_scalar.datasets import moons, xor
+from autograd_scalar.datasets import moons, train_test_split, xor
 from autograd_scalar.nn import MLP
 from autograd_scalar.optim import SGD, Adam
 from autograd_scalar.train import (
@@ -183,10 +183,13 @@ def test_parse_hidden():
 # ---- the command ----------------------------------------------------------------------------
 
 def test_documented_defaults():
-    args = cli.build_parser().parse_args(["train"])
+    from autograd_scalar.train import _with_defaults
+
+    args = _with_defaults(cli.build_parser().parse_args(["train"]))
+    assert args.test_fraction == 0.2
     assert (args.dataset, args.points, args.noise, args.hidden, args.activation) == ("moons", 100, 0.1, "16,16", "tanh")
-    assert (args.loss, args.optimizer, args.lr, args.epochs, args.batch_size, args.seed) == ("bce", "adam", 0.05, 100,
-                                                                                            0, 0)
+    assert (args.loss, args.optimizer, args.lr, args.epochs, args.batch_size, args.seed) == (None, "adam", 0.05, 100,
+                                                                                            0, 0)   # None: bce
 
 
 def test_train_command_small_run(tmp_path, capsys):
@@ -198,12 +201,15 @@ def test_train_command_small_run(tmp_path, capsys):
     assert not CONTROL.search(out)
     assert out.startswith("Training MLP(2, [6, 1], activation='tanh', output_activation='linear') on moons (40 points")
     assert "epoch 12/12 [" in out
-    final = re.search(r"final: loss (\S+), training accuracy (\S+)% \((\d+)/40\)", out)
+    final = re.search(r"final: training loss (\S+), training accuracy (\S+)% \((\d+)/32\); "
+                      r"held-out loss (\S+), held-out accuracy (\S+)% \((\d+)/8\)", out)
     assert final, out
     model = MLP.load(path)
-    X, y = moons(40, noise=0.1, seed=0)
-    loss, acc = evaluate(model, X, y, "bce")
+    X_train, X_test, y_train, y_test = train_test_split(*moons(40, noise=0.1, seed=0), 0.2, seed=0)
+    loss, acc = evaluate(model, X_train, y_train, "bce")
     assert f"{loss:.4f}" == final.group(1) and f"{100 * acc:.1f}" == final.group(2)
+    loss, acc = evaluate(model, X_test, y_test, "bce")
+    assert f"{loss:.4f}" == final.group(4) and f"{100 * acc:.1f}" == final.group(5)
     assert f"saved the model to {path}" in out
 
 
@@ -212,7 +218,7 @@ def test_train_command_sgd_hinge_relu_on_xor(capsys):
                      "--loss", "hinge", "--optimizer", "sgd", "--lr", "0.05", "--epochs", "3", "--batch-size", "10"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "hinge loss, sgd lr 0.05, batch 10, 3 epochs" in out and "final: loss" in out
+    assert "hinge loss, sgd lr 0.05, batch 10, 3 epochs" in out and "final: training loss" in out
 
 
 def test_train_command_bad_hidden(capsys):
@@ -377,3 +383,66 @@ def test_plot_digits_draws_curves_confusion_matrix_and_the_wrong_images(tmp_path
     assert imread(path).shape[:2] == (560, 1700)
     with pytest.raises(ValueError):                                   # images of the wrong size
         plot_digits(model, [[0.0] * 16] * 2, [0, 1], History(), str(tmp_path / "bad.png"), shape=(8, 8))
+
+
+def test_version_is_the_packages():
+    from pathlib import Path
+
+    pyproject = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(encoding="utf-8")
+    version = re.search(r'^version = "([^"]+)"', pyproject, re.M).group(1)
+    result = subprocess.run([sys.executable, "-m", "autograd_scalar", "--version"], capture_output=True, text=True,
+                            timeout=60)
+    assert (result.returncode, result.stdout, result.stderr) == (0, f"autograd-scalar {version}\n", "")
+
+
+def test_train_command_three_spirals_defaults_to_cross_entropy_with_one_output_per_class(tmp_path, capsys):
+    from autograd_scalar.datasets import spirals
+
+    path = tmp_path / "model.json"
+    code = cli.main(["train", "--dataset", "spirals3", "--points", "45", "--hidden", "6", "--epochs", "5",
+                     "--test-fraction", "0.2", "--out", str(path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "MLP(2, [6, 3]" in out and "36 for training, 9 held out" in out and "cross_entropy loss" in out
+    model = MLP.load(path)
+    X_train, X_test, y_train, y_test = train_test_split(*spirals(45, noise=0.1, seed=0, classes=3), 0.2, seed=0)
+    test_loss, test_accuracy = evaluate(model, X_test, y_test, "cross_entropy")
+    assert f"held-out loss {test_loss:.4f}, held-out accuracy {100 * test_accuracy:.1f}% " in out
+
+
+def test_train_command_test_fraction_zero_trains_on_everything(capsys):
+    assert cli.main(["train", "--points", "20", "--hidden", "3", "--epochs", "2", "--test-fraction", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "held" not in out and re.search(r"training accuracy \S+% \(\d+/20\); ", out)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--test-fraction", "1"], "--test-fraction: expected a number from 0 (hold out nothing) to below 1, got 1.0"),
+    (["--test-fraction", "-0.1"], "got -0.1"),
+    (["--dataset", "spirals3", "--loss", "hinge"], "--loss hinge scores two classes; spirals3 has 3: use --loss "
+                                                   "cross_entropy"),
+    (["--dataset", "digits", "--noise", "0.2"], "--noise applies to the toy datasets, not to digits"),
+])
+def test_train_command_refuses_in_one_line(argv, message, capsys):
+    assert cli.main(["train", "--epochs", "1", *argv]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith("autograd-scalar train: ") and captured.err.count("\n") == 1
+    assert message in captured.err and "epoch" not in captured.out
+
+
+def test_train_command_digits_short_run_and_its_plot(tmp_path, capsys):
+    from conftest import require_module
+
+    require_module("sklearn", "pip install 'autograd-scalar[datasets]'")
+    require_module("matplotlib", "pip install 'autograd-scalar[plot]'")
+    from matplotlib.image import imread
+
+    plot = tmp_path / "digits.png"
+    code = cli.main(["train", "--dataset", "digits", "--hidden", "2", "--epochs", "1", "--batch-size", "0",
+                     "--lr", "0.1", "--plot", str(plot)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.startswith("Training MLP(64, [2, 10], activation='tanh', output_activation='linear') on digits "
+                          "(1797 8x8 images, seed 0; 1438 for training, 359 held out)")
+    assert "cross_entropy loss" in out and re.search(r"held-out accuracy \S+% \(\d+/359\)", out)
+    assert imread(plot).shape[:2] == (560, 1700)
