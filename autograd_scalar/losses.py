@@ -84,7 +84,7 @@ def _softplus(z: Scalar) -> Value:
     ``sigmoid(z)``, and at ``|z| = 1000`` the exp underflows harmlessly to 0.
     """
     z = z if isinstance(z, Value) else Value(z)
-    if z.data >= 0.0:
+    if z >= 0.0:  # a comparison, not a .data read: under ag.compile it becomes a guard
         return z + (1.0 + (-z).exp()).log()
     return (1.0 + z.exp()).log()
 
@@ -135,8 +135,9 @@ def softmax_cross_entropy(logits: Sequence[Sequence[Scalar]] | Sequence[Scalar],
     """Cross-entropy of ``softmax(logits)`` against integer class labels, with a stable log-sum-exp.
 
     For one sample with logits ``z[0..K-1]`` and label ``c``: ``log(sum(exp(z))) - z[c]``. The
-    largest logit ``m`` is subtracted first, as a constant: ``m + log(sum(exp(z - m)))`` is the
-    same number, but no ``exp`` sees more than 0, so logits of 1000 do not overflow. The gradient
+    largest logit ``m`` is subtracted first (``_shift``, in the graph, so a compiled loss follows it):
+    ``m + log(sum(exp(z - m)))`` is the same number, but no ``exp`` sees more than 0, so logits of
+    1000 do not overflow. The gradient
     with respect to ``z[k]`` is ``softmax(z)[k] - (k == c)``.
 
     ``logits`` is a list of rows (one per sample) and ``labels`` a list of ints in ``0..K-1``; one
@@ -165,10 +166,23 @@ def softmax_cross_entropy(logits: Sequence[Sequence[Scalar]] | Sequence[Scalar],
                              f"got rows of {len(rows[0])} and {len(row)}")
         _label(name, c, f"an int from 0 to {len(row) - 1}",
                isinstance(c, numbers.Integral) and 0 <= c < len(row))
-        m = max(z.data for z in row)
+        m = _shift(row)
         exps = [(z - m).exp() for z in row]
         terms.append(sum(exps[1:], exps[0]).log() + m - row[c])
     return _reduce(name, terms, reduction)
+
+
+def _shift(row: Sequence[Value]) -> Value:
+    """The largest of ``row``, as a graph operation: ``m = m + relu(z - m)`` over the row.
+
+    The log-sum-exp subtracts it so that no ``exp`` overflows. Built from Values rather than read
+    from ``.data``, so that a compiled loss (``ag.compile``) recomputes it at every call. The loss
+    does not depend on ``m`` (it cancels), so the gradient through it is zero up to rounding.
+    """
+    m = row[0]
+    for z in row[1:]:
+        m = m + (z - m).relu()
+    return m
 
 
 def l2(parameters: Iterable[Value], alpha: float = 1e-4) -> Value:
