@@ -10,6 +10,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .arguments import Parser, report
+
 
 def sigmoid_neuron():
     """The CS231n neuron ``f = sigmoid(w0*x0 + w1*x1 + w2)`` with w = [2, -3, -3], x = [-1, -2].
@@ -61,7 +63,10 @@ def cmd_graph(args: argparse.Namespace) -> int:
         if not args.no_grad:
             root.backward()
         path = render(root, args.output, show_grad=not args.no_grad, max_nodes=args.max_nodes)
-    except (ValueError, TypeError, ArithmeticError, RuntimeError, OSError) as error:
+    except (ValueError, TypeError, ArithmeticError) as error:  # the input: exit 2, as in every command
+        print(f"autograd-scalar graph: {error}", file=sys.stderr)
+        return 2
+    except (RuntimeError, OSError) as error:  # dot or the disk failed on the way
         print(f"autograd-scalar graph: {error}", file=sys.stderr)
         return 1
     print(f"wrote {path}")
@@ -108,7 +113,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     try:
         return train_command(args)
-    except (ImportError, ValueError) as error:
+    except ValueError as error:  # a bad option or option value: refused before training
+        print(f"autograd-scalar train: {error}", file=sys.stderr)
+        return 2
+    except (ImportError, OSError) as error:  # a missing extra, a write that failed
         print(f"autograd-scalar train: {error}", file=sys.stderr)
         return 1
 
@@ -121,7 +129,7 @@ class _Defaults(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="autograd-scalar",
         description="A scalar autograd engine you can read and step through.",
     )
@@ -203,6 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return 2
+    refused = report(args)  # every path and option checked before the work (arguments.py)
+    if refused is not None:
+        return refused
     return args.func(args)
 
 

@@ -22,9 +22,12 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO, Union
 
 from . import losses
+from .arguments import check_train, parse_hidden
+from .atomic import atomic_file
 from .engine import Value
 from .nn import MLP, Module
 from .optim import Optimizer
@@ -33,6 +36,13 @@ Output = Union[Value, list]
 LossFunction = Callable[[list, list], Value]
 
 PLOT_EXTRA = "pip install 'autograd-scalar[plot]'"
+
+
+def _save_figure(fig: Any, path: Any) -> None:
+    """``fig.savefig`` through ``autograd_scalar.atomic`` (a failed write keeps the old file), in the
+    format the suffix names (PNG without one)."""
+    with atomic_file(path, "wb") as file:
+        fig.savefig(file, format=Path(path).suffix.lstrip(".").lower() or "png")
 
 
 def _hinge(scores: list, labels: list) -> Value:
@@ -394,7 +404,7 @@ def plot_training(
     right.legend(loc="upper right", framealpha=0.9)
     if title:
         fig.suptitle(title, fontsize=13, fontweight="bold")
-    fig.savefig(path)
+    _save_figure(fig, path)
 
 
 def confusion_matrix(predicted: Sequence[int], labels: Sequence[int], classes: int | None = None) -> list[list[int]]:
@@ -513,22 +523,7 @@ def plot_digits(
         grid.text(0.5, 0.5, "no image is misclassified", ha="center", va="center", fontsize=14)
     if title:
         fig.suptitle(title, fontsize=13, fontweight="bold")
-    fig.savefig(path)
-
-
-def parse_hidden(text: str) -> list[int]:
-    """``"16,16"`` -> ``[16, 16]``: the hidden layer sizes of the ``train`` command.
-
-    >>> parse_hidden("16, 8")
-    [16, 8]
-    """
-    try:
-        sizes = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        sizes = []
-    if not sizes or any(n < 1 for n in sizes):
-        raise ValueError(f"--hidden: expected positive layer sizes separated by commas, like 16,16; got {text!r}")
-    return sizes
+    _save_figure(fig, path)
 
 
 TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -571,6 +566,7 @@ def train_command(args: Any, stream: TextIO | None = None) -> int:
     if args.plot:
         _require_matplotlib()
     args = _with_defaults(args)
+    check_train(args)  # sizes, numbers and paths, before any work
     hidden = parse_hidden(args.hidden)
     if args.dataset == "digits":
         X, y = digits()

@@ -222,7 +222,7 @@ def test_train_command_sgd_hinge_relu_on_xor(capsys):
 
 
 def test_train_command_bad_hidden(capsys):
-    assert cli.main(["train", "--hidden", "16,x", "--epochs", "1"]) == 1
+    assert cli.main(["train", "--hidden", "16,x", "--epochs", "1"]) == 2
     captured = capsys.readouterr()
     assert "autograd-scalar train: --hidden: expected positive layer sizes" in captured.err
     assert "epoch" not in captured.out
@@ -424,7 +424,7 @@ def test_train_command_test_fraction_zero_trains_on_everything(capsys):
     (["--dataset", "digits", "--noise", "0.2"], "--noise applies to the toy datasets, not to digits"),
 ])
 def test_train_command_refuses_in_one_line(argv, message, capsys):
-    assert cli.main(["train", "--epochs", "1", *argv]) == 1
+    assert cli.main(["train", "--epochs", "1", *argv]) == 2
     captured = capsys.readouterr()
     assert captured.err.startswith("autograd-scalar train: ") and captured.err.count("\n") == 1
     assert message in captured.err and "epoch" not in captured.out

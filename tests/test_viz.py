@@ -629,7 +629,7 @@ def test_graph_command(tmp_path, capsys):
 )
 def test_graph_command_errors(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert main(argv) == 1
+    assert main(argv) == 2                      # bad input exits 2 from every command
     err = capsys.readouterr().err
     assert err.startswith("autograd-scalar graph: ") and message in err
     assert not list(tmp_path.iterdir())
