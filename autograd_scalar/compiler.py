@@ -73,7 +73,7 @@ def _pow(op: str, a: float, b: float) -> float:
 
 
 _NAMESPACE: dict[str, Any] = {
-    "__builtins__": {"range": range, "abs": abs},
+    "__builtins__": {"range": range, "abs": abs, "float": float},
     **_MATH,
     "_inf": math.inf,
     "_pow": _pow,
@@ -606,7 +606,7 @@ def _is_name(text: str) -> bool:
     return text.isidentifier()
 
 
-def _emit_variants(variants: list[_Variant], indent: str, lines: list[str], aux: bool) -> None:
+def _emit_variants(variants: list[_Variant], indent: str, lines: list[str], aux: bool, inputs: list[str]) -> None:
     """Each variant's lines for one sample; a failed guard moves on to the next variant."""
     several = len(variants) > 1
     for k, v in enumerate(variants):
@@ -628,8 +628,9 @@ def _emit_variants(variants: list[_Variant], indent: str, lines: list[str], aux:
         lines.append(f"{pad}_outs[_i] = {v.out_name}")
         if aux:
             lines.append(f"{pad}_aux[_i] = ({', '.join(v.aux_names)},)")
-        for start in range(0, len(v.check), 64):
-            part = " + ".join(v.check[start : start + 64])
+        check = inputs + v.check
+        for start in range(0, len(check), 64):
+            part = " + ".join(check[start : start + 64])
             lines.append(f"{pad}if not -_inf < {part} < _inf:")
             lines.append(f"{pad}    raise _NotFinite")
         lines.append(f"{pad}# backward")
@@ -736,7 +737,7 @@ class CompiledFunction:
         if not columns:
             raise TypeError(f"compile: {how}() needs one column per argument of the function, got none")
         try:
-            cols = [list(c) for c in columns]
+            cols = [c if isinstance(c, (list, tuple)) else list(c) for c in columns]
         except TypeError:
             raise TypeError(f"compile: {how}() takes columns (lists, one entry per sample), got "
                             f"{', '.join(_type(c) for c in columns)}") from None
@@ -761,32 +762,29 @@ class CompiledFunction:
         return shapes
 
     def _run(self, cols: list[list], n: int, how: str | None) -> float:
-        assert self._shapes is not None
-        for k, (col, shape) in enumerate(zip(cols, self._shapes)):
-            for i, x in enumerate(col):
-                try:
-                    fine = _check_sample(x, shape)
-                except TypeError:
-                    raise TypeError(f"compile: {self.__name__} was compiled for argument {k} being "
-                                    f"{_show_shape(shape)}; sample {i} has {_type(x)}") from None
-                if not fine:  # an int, a bool, a nan: the interpreter decides what it means
-                    return self._interpret(cols, n, how)
         if not self._traces:
+            if not self._valid(cols):
+                return self._interpret(cols, n, how)
             self._add_trace(cols, 0)
+        u = 1 / float(n) * 1.0 if how == "mean" else 1.0  # what backward() sends each sample: d mean/d term
         while True:
-            self._verify(cols, n)
+            if not self._all_verified:
+                self._verify(cols, n)
             outs = [0.0] * n
             aux: list = [None] * n if self._with_aux else []
-            u = 1 / float(n) * 1.0 if how == "mean" else 1.0
             try:
                 slot_grads = self._code(cols, n, u, self._params, outs, aux)
             except _Miss as miss:
+                if not self._valid(cols):
+                    return self._interpret(cols, n, how)
                 if len(self._traces) >= MAX_VARIANTS:
                     self.full = True
                     return self._interpret(cols, n, how)
                 self._add_trace(cols, miss.index)
                 continue
-            except (ArithmeticError, ValueError, _NotFinite):
+            except (ArithmeticError, ValueError, TypeError, AttributeError, _NotFinite):
+                # a shape that differs is named by _valid; anything else: as the interpreter decides
+                self._valid(cols)
                 return self._interpret(cols, n, how)
             total = outs[0]
             for value in outs[1:]:
@@ -799,6 +797,24 @@ class CompiledFunction:
         self._finish(slot_grads, cols)
         self.last_outputs = aux
         return total
+
+    def _valid(self, cols: list[list]) -> bool:
+        """Whether every sample has the compiled shape with finite floats; a TypeError names a shape that
+        differs. False (an int, a bool, a nan) sends the call to the interpreter, which decides what it means."""
+        assert self._shapes is not None
+        fine = True
+        for k, (col, shape) in enumerate(zip(cols, self._shapes)):
+            for i, x in enumerate(col):
+                try:
+                    fine = _check_sample(x, shape) and fine
+                except TypeError:
+                    raise TypeError(f"compile: {self.__name__} was compiled for argument {k} being "
+                                    f"{_show_shape(shape)}; sample {i} has {_type(x)}") from None
+        return fine
+
+    @property
+    def _all_verified(self) -> bool:
+        return all(a and b for a, b in self._verified)
 
     def _finish(self, slot_grads: tuple, cols: list[list]) -> None:
         if slot_grads:
@@ -970,9 +986,14 @@ class CompiledFunction:
             lines.append(f"        {_unpack_target(shape, slot_names, at)} = _c{k}[_i]")
         for k in value_slots:
             lines.append(f"        {slot_names[k]} = {slot_names[k]}.data")
+        numbers = [slot_names[k] for k, kind in enumerate(first.slot_kinds) if kind == "n"]
+        for start in range(0, len(numbers), 16):  # ints, bools, nan: the interpreter decides what they mean
+            part = " or ".join(f"{x}.__class__ is not float" for x in numbers[start : start + 16])
+            lines.append(f"        if {part}:")
+            lines.append("            raise _NotFinite")
         if len(variants) > 1:
             lines.append("        _ok = False")
-        _emit_variants(variants, "        ", lines, self._with_aux)
+        _emit_variants(variants, "        ", lines, self._with_aux, numbers)
         for k, p in enumerate(self._params):
             lines.append(f"    _P[{k}].grad += {param_grads[id(p)]}")
         if value_slots:

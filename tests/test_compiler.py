@@ -323,7 +323,8 @@ def test_the_neuron_reads_like_staged_code():
         assert f"{name} += " in src
 
 
-GLOBALS = {"range", "exp", "log", "tanh", "sqrt", "sin", "cos", "abs", "_inf", "_pow", "_Miss", "_NotFinite", "_ONCE"}
+GLOBALS = {"range", "float", "exp", "log", "tanh", "sqrt", "sin", "cos", "abs", "_inf", "_pow", "_Miss", "_NotFinite",
+           "_ONCE"}
 
 
 def _outside(cf, loaded, params, assigned):
