@@ -12,7 +12,8 @@ Importing this package imports nothing outside the standard library.
 
 from .engine import Value, detect_anomaly, grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .scopes import scope
 from .compiler import compile  # noqa: A004 - reached as ag.compile; not in __all__, so * leaves the builtin
 
-__all__ = ["Value", "grad", "gradcheck", "gradgradcheck", "GradcheckError", "detect_anomaly"]
+__all__ = ["Value", "grad", "gradcheck", "gradgradcheck", "GradcheckError", "detect_anomaly", "scope"]
 __version__ = "0.1.0"

@@ -11,28 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from .arguments import Parser, report
-
-
-def sigmoid_neuron():
-    """The CS231n neuron ``f = sigmoid(w0*x0 + w1*x1 + w2)`` with w = [2, -3, -3], x = [-1, -2].
-
-    Returns ``(f, {name: leaf})``; nothing has been differentiated yet.
-    """
-    from .engine import Value
-
-    leaves = {
-        "w0": Value(2.0, label="w0"),
-        "x0": Value(-1.0, label="x0"),
-        "w1": Value(-3.0, label="w1"),
-        "x1": Value(-2.0, label="x1"),
-        "w2": Value(-3.0, label="w2"),
-    }
-    w0, x0, w1, x1, w2 = leaves.values()
-    z = w0 * x0 + w1 * x1 + w2
-    z.label = "z"
-    f = z.sigmoid()
-    f.label = "f"
-    return f, leaves
+from .examples import sigmoid_neuron  # noqa: F401  (also importable from here, as before)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -94,9 +73,11 @@ def cmd_step(args: argparse.Namespace) -> int:
             return 2
         title = f"Backpropagation through {args.expr}"
     else:
+        from .examples import EXAMPLES, example
+
         name = args.example or "sigmoid"
-        root = stepthrough.example(name)
-        title = f"Backpropagation through {stepthrough.EXAMPLES[name]}"
+        root = example(name)
+        title = f"Backpropagation through {EXAMPLES[name]}"
     if args.html:
         try:
             path = stepthrough.export_html(root, args.html, title=title, digits=args.digits, naive=args.naive)
@@ -153,11 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
     graph.set_defaults(func=cmd_graph)
     step = sub.add_parser(
         "step",
-        help="step through backpropagation node by node (sigmoid, mazur, branch, naive, or --expr)",
+        help="step through backpropagation node by node (sigmoid, tanh, mazur, branch, naive, mlp, or --expr)",
         description="Show each backward step: the upstream gradient, each local derivative and each +=. "
         "Keys on a terminal: n/space/enter next, b/p back, q quit; a plain transcript when piped.",
     )
-    step.add_argument("example", nargs="?", choices=["sigmoid", "mazur", "branch", "naive"],
+    step.add_argument("example", nargs="?", choices=["sigmoid", "tanh", "mazur", "branch", "naive", "mlp"],
                       help="a built-in graph (default: sigmoid, the CS231n neuron)")
     step.add_argument("--expr", help='your own expression, e.g. "tanh(x*w+b)" (no eval: a safe parser)')
     step.add_argument("--set", help="values for the expression's names, e.g. x=1,w=2,b=-1")

@@ -30,6 +30,7 @@ from typing import Any, Union
 from . import serialize
 from .engine import Value
 from .optim import _refuse_set_to_none
+from .scopes import note_call
 
 Number = Union[int, float]
 Input = Sequence[Union[Value, Number]]
@@ -197,7 +198,10 @@ class Neuron(Module):
             _check_inputs("Neuron", x, self.nin)
         # Start the sum at the bias: b + w0*x0 + w1*x1 + ... makes no extra "0 +" node.
         out = sum(map(_mul, self.w, x), self.b)
-        return out if self._act is None else self._act(out)
+        if self._act is not None:
+            out = self._act(out)
+        note_call(self, x, out)  # the call's nodes form one group in the step-through and viz (scopes.py)
+        return out
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         return [(f"w.{i}", w) for i, w in enumerate(self.w)] + [("b", self.b)]

@@ -1,10 +1,14 @@
 """The step-through in a terminal: one screen per step, keys to move, or a plain transcript.
 
-On a terminal, :func:`run` shows the graph's nodes (value, and gradient so far) and one step at a
-time: ``n``, space, enter or → for the next step, ``b``, ``p`` or ← for the previous one, ``q`` to
-quit. Keys are read raw with :mod:`termios` (no curses), and the terminal's settings are restored
-however the view ends. When input or output is not a terminal (a pipe, CI), it prints the whole
-transcript instead, ready to paste.
+On a terminal, :func:`run` shows the boxes of the current view (value, and gradient so far) and
+one step at a time: ``n``, space, enter or → for the next step, ``b``, ``p`` or ← for the previous
+one, ``o`` to open the group of the current step and step through its nodes, ``u`` to go back up,
+``q`` to quit. The screen fits the terminal (80×24 included): long lines wrap, and each ``+=``
+keeps its ``before → after`` on the line below when the two do not fit side by side. On a colour
+terminal the head, final and partial gradients are coloured (plain ANSI codes; none when
+``NO_COLOR`` is set or ``TERM=dumb``). Keys are read raw with :mod:`termios` (no curses), and the
+terminal's settings are restored however the view ends. When input or output is not a terminal
+(a pipe, CI), it prints the whole transcript instead, without colour, ready to paste.
 """
 
 from __future__ import annotations
@@ -13,90 +17,167 @@ import os
 import select
 import shutil
 import sys
+import textwrap
 from typing import TextIO
 
 from .engine import Value
-from .stepthrough import (
-    BackwardStep,
-    fmt_num,
-    format_naive,
-    format_transcript,
-    naive_backward,
-    trace_backward,
-    trace_forward,
-)
+from .steptrace import Frame, View, build_views, fmt_num, format_naive, format_transcript, naive_backward, trace
 
 NEXT_KEYS = ("n", " ", "\r", "\n", "\x1b[C", "j", "l")
 BACK_KEYS = ("b", "p", "\x1b[D", "k", "h")
+OPEN_KEYS = ("o", "+")
+UP_KEYS = ("u", "-", "\x1b")
 QUIT_KEYS = ("q", "Q", "\x03", "\x04", "")
+
+COLOURS = {"head": "\x1b[1m", "final": "\x1b[32m", "partial": "\x1b[33m", "current": "\x1b[35;1m",
+           "change": "\x1b[32m", "dim": "\x1b[2m"}
+RESET = "\x1b[0m"
+
+
+def use_colour(stream: TextIO) -> bool:
+    """Colour only on a terminal, and not under ``NO_COLOR`` (https://no-color.org) or ``TERM=dumb``."""
+    return _isatty(stream) and "NO_COLOR" not in os.environ and os.environ.get("TERM", "") != "dumb"
 
 
 class Screens:
-    """The screens of the interactive view: the forward pass, each backward step, then (optionally)
-    the naive pass. Kept apart from the terminal so it can be tested as text."""
+    """The screens of the interactive view, kept apart from the terminal so it can be tested as text.
 
-    def __init__(self, root: Value, *, title: str, naive: bool = False, digits: int = 4, rows: int = 40) -> None:
+    ``position`` is a stack of ``[view, frame]``: the whole graph first, then each group opened.
+    """
+
+    def __init__(self, root: Value, *, title: str, naive: bool = False, digits: int = 4,
+                 colour: bool = False) -> None:
         self.title = title
-        self.digits = digits
-        self.forward = trace_forward(root, digits=digits)
-        self.backward = trace_backward(root, digits=digits)
+        self.trace = trace(root, digits=digits)
+        self.views = build_views(self.trace)
+        self.view_of = {view.group: i for i, view in enumerate(self.views)}
         self.naive = format_naive(naive_backward(root), digits) if naive else None
-        per_page = max(5, rows - 7)  # the forward pass takes as many screens as it needs at this height
-        self.pages = [self.forward[i : i + per_page] for i in range(0, len(self.forward), per_page)]
-        self.count = len(self.pages) + len(self.backward) + (1 if naive else 0)
+        self.colour = colour
+        self.position = [[0, 0]]
 
-    def render(self, k: int, width: int = 100, height: int = 40) -> list[str]:
-        """The lines of screen ``k``: the forward pass, then one backward step each, then the naive pass."""
-        head = [f"[{k + 1}/{self.count}]  {self.title}", "keys: n/space/enter next · b/p back · q quit", ""]
-        if k < len(self.pages):
-            part = f" ({k + 1} of {len(self.pages)})" if len(self.pages) > 1 else ""
-            body = [f"Forward pass{part} (topological order: each node after its inputs)"]
-            body += ["  " + step.text for step in self.pages[k]]
-            last = k == len(self.pages) - 1
-            body += ["", "Next: the backward pass, from the output back to the inputs." if last else "Next: more."]
-            return _clip(head + body, width, height)
-        k -= len(self.pages) - 1
-        if k > len(self.backward):
-            return _clip(head + self.naive.splitlines(), width, height)
-        step = self.backward[k - 1]
-        body = ["", *str(step).splitlines()]
-        if k == len(self.backward):
-            body += ["", "Done: every gradient is final." + ("" if self.naive is None else " Next: a naive pass.")]
-        room = max(3, height - len(head) - len(body) - 2)
-        return _clip(head + self._table(step, room) + body, width, height)
+    @property
+    def view(self) -> View:
+        return self.views[self.position[-1][0]]
 
-    def _table(self, step: BackwardStep, room: int) -> list[str]:
-        """Every node with its value and its gradient so far (``·`` before it receives any)."""
-        grads: dict[Value, str] = {}
-        for done in self.backward[: step.index + 1]:
-            grads[done.node] = fmt_num(done.upstream, self.digits)
-            for c in done.contributions:
-                if c.parent not in grads or grads[c.parent].endswith("…"):
-                    grads[c.parent] = fmt_num(c.after, self.digits) + " …"
-        rows = list(self.forward)
+    @property
+    def count(self) -> int:
+        """The number of screens of the current view (the naive pass, when asked for, is one more)."""
+        return len(self.view.frames) + (1 if self.naive is not None and len(self.position) == 1 else 0)
+
+    def next(self) -> None:
+        top = self.position[-1]
+        top[1] = min(top[1] + 1, self.count - 1)
+
+    def back(self) -> None:
+        top = self.position[-1]
+        top[1] = max(top[1] - 1, 0)
+
+    def open(self) -> None:
+        """Step inside the group of the current frame, at its backward pass if the frame is backward."""
+        frame = self._frame()
+        if frame is None or frame.group is None:
+            return
+        inner = self.view_of[frame.group]
+        frames = self.views[inner].frames
+        k = next((i for i, f in enumerate(frames) if f.phase == "backward"), 0) if frame.phase == "backward" else 0
+        self.position.append([inner, k])
+
+    def up(self) -> None:
+        if len(self.position) > 1:
+            self.position.pop()
+
+    def _frame(self) -> Frame | None:
+        k = self.position[-1][1]
+        return self.view.frames[k] if k < len(self.view.frames) else None
+
+    def _paint(self, text: str, style: str) -> str:
+        return f"{COLOURS[style]}{text}{RESET}" if self.colour and text else text
+
+    def render(self, width: int = 80, height: int = 24) -> list[str]:
+        """The lines of the current screen, at most ``width`` columns (before colour codes) and ``height`` lines."""
+        k = self.position[-1][1]
+        where = "" if len(self.position) == 1 else f" · {self.view.title}"
+        head = [_cut(f"[{k + 1}/{self.count}] {self.title}{where}", width),
+                _cut("n/space next · b back · o open group · u up · q quit", width)]
+        frame = self._frame()
+        if frame is None:  # the naive pass
+            return [self._paint(head[0], "head"), head[1], *[_cut(line, width) for line in self.naive.splitlines()]
+                    ][:height]
+        body = self._body(frame, width)
+        if k == len(self.view.frames) - 1:
+            body.append("Done: every gradient here is final." + ("" if len(self.position) == 1 else " u: back up."))
+        most = max(height - len(head) - 5, 2)  # leave the table its header, the current box and two more
+        if len(body) > most:
+            hidden = len(body) - most + 1
+            body = body[: most - 1] + [self._paint(_cut(f"  … {hidden} more lines here: the transcript (piped) "
+                                                        "and the page (--html) show every one", width), "dim")]
+        room = height - len(head) - len(body)
+        table = self._table(frame, k, max(room, 3), width)
+        lines = [self._paint(head[0], "head"), head[1], *table, *body]
+        return lines[:height]
+
+    def _body(self, frame: Frame, width: int) -> list[str]:
+        """The step's text, wrapped to ``width``; a ``+=`` keeps ``before → after`` beside it, or below it."""
+        out = [self._paint(line, "head") for line in _wrap(frame.head, width, "")]
+        if frame.phase == "forward" and frame.group is not None:
+            out += _wrap("o: open the group to step through its nodes", width, "  ")
+        for line in frame.lines:
+            out += _wrap(line, width, "  ")
+        full = all(len(e) + len(ch) + 4 <= width for e, ch in frame.sends)
+        for equation, change in frame.sends:
+            target, _, numbers = change.partition(": ")
+            if full:
+                out.append(f"  {equation}  {self._paint(change, 'change')}")
+            elif equation.startswith(target) and len(equation) + len(numbers) + 6 <= width:
+                out.append(f"  {equation}  {self._paint('(' + numbers + ')', 'change')}")  # the name once
+            else:
+                out += _wrap(equation, width, "  ")
+                out += [self._paint(line, "change") for line in _wrap(change, width, "      ")]
+        if frame.group is not None and frame.phase == "backward":
+            out += _wrap("o: open the group to see each of its steps", width, "  ")
+        return out
+
+    def _table(self, frame: Frame, k: int, room: int, width: int) -> list[str]:
+        """The view's boxes with value and gradient so far; ``partial`` until a box's gradient is complete."""
+        seen: set[int] = set()
+        grads: dict[int, tuple[str, bool]] = {}
+        for f in self.view.frames[: k + 1]:
+            if f.phase == "backward":
+                seen = set(range(len(self.view.boxes)))
+            seen.update(f.datas)
+            for box, text, final in f.grads:
+                grads[box] = (text, final)
+        boxes = self.view.boxes
+        rows = list(range(len(boxes)))
         if len(rows) > room - 1:
-            involved = {step.topo_index} | {self._index(c.parent) for c in step.contributions}
-            by_distance = sorted(range(len(rows)), key=lambda i: (i not in involved, abs(i - step.topo_index)))
-            rows = [rows[i] for i in sorted(by_distance[: room - 2])]
-        width = max(len(r.name) for r in rows)
-        lines = [f"    {'node':<{width}}  {'data':>9}  {'grad':>11}"]
-        for r in rows:
-            mark = "->" if r.index == step.topo_index else "  "
-            lines.append(f"  {mark}{r.name:<{width}}  {fmt_num(r.node.data, self.digits):>9}  "
-                         f"{grads.get(r.node, '·'):>11}")
-        if len(rows) < len(self.forward):
-            lines.append(f"    ({len(self.forward) - len(rows)} more nodes not shown; … = its step has not come yet)")
-        else:
-            lines.append("    (… = its step has not come yet: more contributions may be added)")
+            involved = {frame.box, *frame.targets} - {None}
+            centre = frame.box if frame.box is not None else 0
+            by_distance = sorted(rows, key=lambda i: (i not in involved, abs(i - centre)))
+            rows = sorted(by_distance[: max(room - 2, 1)])
+        name_width = min(max([len(boxes[i].name) for i in rows] + [4]), max(10, width - 36))
+        lines = [f"   {'box':<{name_width}} {'data':>10} {'grad':>11}"]
+        for i in rows:
+            box = boxes[i]
+            name = box.name if len(box.name) <= name_width else box.name[: name_width - 1] + "…"
+            data = fmt_num(box.node.data, self.trace.digits) if i in seen else ""
+            text, final = grads.get(i, ("", False))
+            state = "" if not text else "final" if final else "partial"
+            marker = "->" if i == frame.box else "  "
+            row = f"{marker} {name:<{name_width}} {data:>10} {text:>11} "
+            row = self._paint(row[:2], "current") + row[2:] if i == frame.box else row
+            lines.append(row + self._paint(state, "final" if final else "partial"))
+        if len(rows) < len(boxes):
+            lines.append(self._paint(f"   ({len(boxes) - len(rows)} more not shown)", "dim"))
         return lines
 
-    def _index(self, node: Value) -> int:
-        return next(s.index for s in self.forward if s.node is node)
+
+def _cut(line: str, width: int) -> str:
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
-def _clip(lines: list[str], width: int, height: int) -> list[str]:
-    lines = [line if len(line) <= width else line[: width - 1] + "…" for line in lines]
-    return lines[:height]
+def _wrap(line: str, width: int, indent: str) -> list[str]:
+    return textwrap.wrap(line, width, initial_indent=indent, subsequent_indent=indent + "    ",
+                         break_long_words=True, break_on_hyphens=False) or [indent]
 
 
 def run(root: Value, *, title: str | None = None, naive: bool = False, digits: int = 4,
@@ -104,12 +185,11 @@ def run(root: Value, *, title: str | None = None, naive: bool = False, digits: i
     """Step through ``root``'s backward pass: interactively on a terminal, else print the transcript."""
     stdin = sys.stdin if stdin is None else stdin
     stdout = sys.stdout if stdout is None else stdout
-    title = title or f"Backpropagation through {trace_forward(root)[-1].name}"
     if not (_isatty(stdin) and _isatty(stdout) and _has_termios()):
         stdout.write(format_transcript(root, naive=naive, digits=digits, title=title) + "\n")
         return 0
-    rows = shutil.get_terminal_size((100, 40)).lines
-    return _interactive(Screens(root, title=title, naive=naive, digits=digits, rows=rows), stdin, stdout)
+    screens = Screens(root, title=title or "Backpropagation", naive=naive, digits=digits, colour=use_colour(stdout))
+    return _interactive(screens, stdin, stdout)
 
 
 def _has_termios() -> bool:
@@ -135,22 +215,25 @@ def _interactive(screens: Screens, stdin: TextIO, stdout: TextIO) -> int:
 
     fd = stdin.fileno()
     saved = termios.tcgetattr(fd)
-    k = 0
     try:
         tty.setcbreak(fd)  # keys arrive one by one, unechoed; Ctrl-C still interrupts
         stdout.write("\x1b[?25l")  # hide the cursor
         while True:
-            size = shutil.get_terminal_size((100, 40))
-            lines = screens.render(k, size.columns, size.lines - 1)
+            size = shutil.get_terminal_size((80, 24))
+            lines = screens.render(size.columns, size.lines - 1)
             stdout.write("\x1b[H\x1b[2J" + "\r\n".join(lines) + "\r\n")
             stdout.flush()
             key = _read_key(fd)
             if key in QUIT_KEYS:
                 break
             if key in NEXT_KEYS:
-                k = min(k + 1, screens.count - 1)
+                screens.next()
             elif key in BACK_KEYS:
-                k = max(k - 1, 0)
+                screens.back()
+            elif key in OPEN_KEYS:
+                screens.open()
+            elif key in UP_KEYS:
+                screens.up()
     except KeyboardInterrupt:
         pass
     finally:

@@ -22,8 +22,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd_scalar import Value
-from autograd_scalar.cli import main, sigmoid_neuron
+from autograd_scalar.cli import main
 from autograd_scalar.engine import topological_order
+from autograd_scalar.examples import sigmoid_neuron
 from autograd_scalar.rules import RULES
 from autograd_scalar.stepthrough import (
     example,
@@ -133,7 +134,7 @@ def test_cs231n_neuron_steps_carry_the_published_numbers():
     bias = next(c for c in by_name["z"].contributions if c.parent is leaves["w2"])
     assert (bias.words, bias.local, bias.contribution) == ("d(a + b)/db = 1", 1.0, by_name["z"].upstream)
     w0 = next(c for c in by_name["w0*x0"].contributions if c.parent is leaves["w0"])
-    assert w0.equation == "w0.grad += x0 × out.grad = -1.0 × 0.1966 = -0.1966"
+    assert w0.equation == "w0.grad += x0 × (w0*x0).grad = -1.0 × 0.1966 = -0.1966"
     assert (w0.before, fmt_num(w0.after)) == (0.0, "-0.1966")
     assert all(v.grad == 0.0 for v in leaves.values())
 
@@ -242,9 +243,9 @@ def test_transcript_of_the_sigmoid_neuron():
     lines = text.splitlines()
     assert lines[2] == "Forward pass (topological order: each node after its inputs)"
     assert "  f = sigmoid(z) = sigmoid(1.0) = 0.7311" in lines
-    assert "Step 1 of 10: out = f = sigmoid(z) = 0.7311, out.grad = 1.0" in lines
-    assert any(line.startswith("  z.grad += (out * (1 - out)) × out.grad = 0.1966 × 1.0 = 0.1966") for line in lines)
-    assert any(line.startswith("  w2.grad += 1 × out.grad = 1.0 × 0.1966 = 0.1966") for line in lines)
+    assert "Step 1 of 10: f = 0.7311: its gradient f.grad = 1.0" in lines
+    assert any(line.startswith("  z.grad += (f * (1 - f)) × f.grad = 0.1966 × 1.0 = 0.1966") for line in lines)
+    assert any(line.startswith("  w2.grad += 1 × z.grad = 1.0 × 0.1966 = 0.1966") for line in lines)
     assert "Step 9 of 10: x0 = -1.0 is an input of the graph: x0.grad = 0.3932, final" in lines
 
 
@@ -252,7 +253,7 @@ def test_cli_prints_the_transcript_when_not_a_terminal(capsys):
     assert main(["step", "sigmoid"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Backpropagation through the CS231n neuron")
-    assert "w0.grad += x0 × out.grad = -1.0 × 0.1966 = -0.1966" in out
+    assert "w0.grad += x0 × (w0*x0).grad = -1.0 × 0.1966 = -0.1966" in out
     assert main(["step", "naive", "--naive"]) == 0
     assert "a  naive       6.0   backward()       4.0   WRONG" in capsys.readouterr().out
 
@@ -260,8 +261,8 @@ def test_cli_prints_the_transcript_when_not_a_terminal(capsys):
 def test_cli_steps_through_a_users_expression(capsys):
     assert main(["step", "--expr", "tanh(x*w+b)", "--set", "x=1,w=2,b=-1"]) == 0
     out = capsys.readouterr().out
-    assert "Step 1 of 6: out = tanh(x*w + b) = 0.7616, out.grad = 1.0" in out
-    assert "x.grad += w × out.grad = 2.0 × 0.42 = 0.8399" in out
+    assert "Step 1 of 6: tanh(x*w + b) = 0.7616: its gradient (tanh(x*w + b)).grad = 1.0" in out
+    assert "x.grad += w × (x*w).grad = 2.0 × 0.41997 = 0.8399" in out  # the printed numbers add up
     assert main(["step", "--expr", "__import__('os')", "--set", ""]) == 2
     assert "autograd-scalar step:" in capsys.readouterr().err
 
@@ -298,7 +299,7 @@ def test_readme_python_example_runs(tmp_path, monkeypatch, capsys):
     assert namespace["c"].words == "d(a*b)/da = b" and fmt_num(namespace["c"].contribution) == "-0.1966"
     assert (tmp_path / "backprop.html").exists()
     out = capsys.readouterr().out
-    assert "w0.grad += x0 × out.grad = -1.0 × 0.1966 = -0.1966" in out and "WRONG" in out
+    assert "w0.grad += x0 × (w0*x0).grad = -1.0 × 0.1966 = -0.1966" in out and "WRONG" in out
 
 
 def test_notebook_reprs():
@@ -328,7 +329,7 @@ def test_formula_names_mean_what_they_say(drawn):
     # our own generated names (not user input) are evaluated to check their parentheses
     leaves = drawn.leaves()
     env = {leaf.label: leaf for leaf in leaves}
-    for name in ("exp", "log", "tanh", "sigmoid", "relu", "sqrt"):
+    for name in ("exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos"):
         env[name] = (lambda op: lambda v: getattr(v, op)())(name)
     env["abs"] = abs
     for step in trace_forward(drawn(*leaves)):
