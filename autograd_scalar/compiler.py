@@ -633,8 +633,9 @@ def _emit_variants(variants: list[_Variant], indent: str, lines: list[str], aux:
             part = " + ".join(check[start : start + 64])
             lines.append(f"{pad}if not -_inf < {part} < _inf:")
             lines.append(f"{pad}    raise _NotFinite")
-        lines.append(f"{pad}# backward")
-        lines.extend(pad + line for line in v.backward)
+        if v.backward:
+            lines.append(f"{pad}# backward")
+            lines.extend(pad + line for line in v.backward)
         if several:
             lines.append(f"{pad}_ok = True")
     if several:
@@ -666,13 +667,14 @@ class CompiledFunction:
     (1.8, 0.7)
     """
 
-    def __init__(self, fn: Callable[..., Any], *, _aux: bool = False) -> None:
+    def __init__(self, fn: Callable[..., Any], *, _aux: bool = False, _forward_only: bool = False) -> None:
         if not callable(fn):
             raise TypeError(f"compile: expected a function, got {fn!r}")
         if isinstance(fn, CompiledFunction):
             raise TypeError("compile: the function is compiled already")
         self.fn = fn
-        self._with_aux = _aux
+        self._with_aux = _aux  # fn returns (loss, outputs); the outputs' data land in last_outputs
+        self._forward_only = _forward_only  # no backward lines, no .grad touched (evaluation)
         self._shapes: tuple | None = None
         self._arg_names: list[str] = []
         self._traces: list[_Trace] = []
@@ -838,7 +840,8 @@ class CompiledFunction:
         total = results[0] if how is None else sum(results[1:], results[0])
         if how == "mean":
             total = total / n
-        total.backward()
+        if not self._forward_only:
+            total.backward()
         return total.data
 
     # ---- traces and code ----------------------------------------------------------------------
@@ -950,6 +953,9 @@ class CompiledFunction:
         extern: dict[str, Any] = {}
         variants = [_Variant(t, param_names, param_grads, slot_names, slot_grads, names.taken, extern)
                     for t in self._traces]
+        if self._forward_only:
+            for v in variants:
+                v.backward = []
         for t in self._traces:
             if t.param_values is None:
                 t.param_values = [p.data for p in self._params]
@@ -974,10 +980,12 @@ class CompiledFunction:
                 lines.append(f"    {targets} = " + ", ".join(f"_P[{k}].data" for k in chunk))
             for start in range(0, len(self._params), 8):
                 chunk = [self._params[k] for k in range(start, min(start + 8, len(self._params)))]
-                lines.append("    " + " = ".join(param_grads[id(p)] for p in chunk) + " = -0.0")
+                if not self._forward_only:
+                    lines.append("    " + " = ".join(param_grads[id(p)] for p in chunk) + " = -0.0")
         value_slots = [k for k, kind in enumerate(first.slot_kinds) if kind == "v"]
         for k in value_slots:
-            lines.append(f"    {slot_grads[k]} = -0.0")
+            if not self._forward_only:
+                lines.append(f"    {slot_grads[k]} = -0.0")
         if self._shapes:
             lines.append(f"    {', '.join(f'_c{k}' for k in range(len(self._shapes)))}, = _cols")
         lines.append("    for _i in range(_n - 1, -1, -1):")
@@ -995,8 +1003,9 @@ class CompiledFunction:
             lines.append("        _ok = False")
         _emit_variants(variants, "        ", lines, self._with_aux, numbers)
         for k, p in enumerate(self._params):
-            lines.append(f"    _P[{k}].grad += {param_grads[id(p)]}")
-        if value_slots:
+            if not self._forward_only:
+                lines.append(f"    _P[{k}].grad += {param_grads[id(p)]}")
+        if value_slots and not self._forward_only:
             lines.append("    return (" + ", ".join(slot_grads[k] for k in value_slots) + ",)")
         return lines
 

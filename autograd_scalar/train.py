@@ -118,6 +118,81 @@ def evaluate(model: Module, X: Sequence[Sequence[float]], y: Sequence[Any], loss
     return _loss_function(loss)(outputs, list(y)).data, accuracy(outputs, y)
 
 
+class _CompiledLoss:
+    """``fit``'s compiled path: one sample's loss traced once (``ag.compile``), for the training steps
+    and, forward only, for the held-out evaluation. Bit for bit what the loss functions give.
+
+    The target is an input of the compiled function: a float (``bce``, ``mse``; ``hinge``'s -1/+1),
+    or a one-hot row for ``cross_entropy``, where ``row[label]`` becomes ``sum(onehot * row)``: the same
+    number (the other terms are zeros), the same gradients (zeros added first change no bit).
+    """
+
+    def __init__(self, model: MLP, loss: str) -> None:
+        from .compiler import CompiledFunction
+
+        self.loss = loss
+        self.classes = model.nouts[-1]
+        term = _sample_loss(model, loss)
+        self.train = CompiledFunction(term, _aux=True)
+        self.evaluate = CompiledFunction(term, _aux=True, _forward_only=True)
+
+    @staticmethod
+    def make(model: Module, loss: str | LossFunction) -> _CompiledLoss | None:
+        """The compiled path where model and loss allow it: an MLP and a named loss it fits."""
+        if not isinstance(model, MLP) or not isinstance(loss, str) or loss not in LOSSES:
+            return None
+        if (model.nouts[-1] == 1) != (loss != "cross_entropy"):
+            return None  # the interpreter gives the loss's own error
+        return _CompiledLoss(model, loss)
+
+    def targets(self, y: list) -> list | None:
+        """Each label as the compiled function's input; None where a label needs the interpreter."""
+        import numbers
+
+        if any(isinstance(t, bool) or not isinstance(t, numbers.Real) for t in y):
+            return None
+        dummy: list = [Value(0.0)] * len(y) if self.classes == 1 else [[Value(0.0)] * self.classes] * len(y)
+        _loss_function(self.loss)(dummy, y)  # bad labels: the loss's own error, before any step
+        if self.loss == "hinge":
+            return [float(2 * t - 1 if t in (0, 1) else t) for t in y]
+        if self.loss == "cross_entropy":
+            return [[float(k == t) for k in range(self.classes)] for t in y]
+        return [float(t) for t in y]
+
+    @staticmethod
+    def predicted(output: Any) -> int:
+        """``predict`` for the compiled path's outputs: a tuple of floats (or, interpreted, Values)."""
+        if not isinstance(output, tuple):
+            return predict(output)
+        if len(output) == 1:
+            return int(output[0] > 0.0)
+        return max(range(len(output)), key=output.__getitem__)
+
+
+def _sample_loss(model: MLP, loss: str) -> Callable[[Any, Any], tuple[Value, Any]]:
+    """``(x, target) -> (the loss of that sample, the model's output)``, as the loss functions build it."""
+    if loss == "mse":
+        def term(x: Any, t: Any) -> tuple[Value, Any]:
+            out = model(x)
+            return (out - t) ** 2, out
+    elif loss == "bce":
+        def term(x: Any, t: Any) -> tuple[Value, Any]:
+            z = model(x)
+            return losses._softplus(z) - t * z, z  # t * z is -0.0 or 0.0 for t == 0: no bit changes
+    elif loss == "hinge":
+        def term(x: Any, t: Any) -> tuple[Value, Any]:
+            s = model(x)
+            return (1.0 - t * s).relu(), s
+    else:
+        def term(x: Any, onehot: Any) -> tuple[Value, Any]:
+            row = model(x)
+            m = losses._shift(row)
+            exps = [(z - m).exp() for z in row]
+            picked = [t * z for t, z in zip(onehot, row)]
+            return sum(exps[1:], exps[0]).log() + m - sum(picked[1:], picked[0]), row
+    return term
+
+
 def fit(
     model: Module,
     X: Sequence[Sequence[float]],
@@ -130,6 +205,7 @@ def fit(
     seed: int | None = 0,
     callback: Callable[[int, float, float], None] | None = None,
     validation: tuple[Sequence[Sequence[float]], Sequence[Any]] | None = None,
+    compile: bool = True,  # noqa: A002 - the name the issue and the CLI's --no-compile use
 ) -> History:
     """Train ``model`` on ``X, y`` for ``epochs`` passes; returns the ``History`` of loss and accuracy.
 
@@ -141,6 +217,10 @@ def fit(
     ``validation=(X_test, y_test)``, samples the model does not train on, are evaluated after every
     epoch into ``history.val_loss`` and ``history.val_accuracy``: how well it does on data it has
     not seen, which training accuracy alone cannot tell.
+
+    With ``compile=True`` (the default) an MLP with a named loss trains on the compiled path
+    (``ag.compile``: each sample's forward and backward written out as Python, traced once), the
+    interpreter otherwise; both give the same ``History`` and parameters, bit for bit.
 
     >>> from autograd_scalar.optim import SGD
     >>> model = MLP(1, [1], seed=0)                  # one linear neuron: y = w x + b
@@ -165,6 +245,14 @@ def fit(
         if len(X_val) != len(y_val) or not X_val:
             raise ValueError(f"fit: validation has {len(X_val)} inputs and {len(y_val)} labels; "
                              "need equal, non-zero counts")
+    compiled = _CompiledLoss.make(model, loss) if compile else None
+    if compiled is not None:
+        T = compiled.targets(y)
+        T_val = compiled.targets(y_val) if validation is not None and T is not None else []
+        rows = [[float(v) for v in x] if isinstance(x, (list, tuple)) else x for x in X]
+        rows_val = [[float(v) for v in x] if isinstance(x, (list, tuple)) else x for x in X_val] if T_val else []
+        if T is None or T_val is None:
+            compiled = None
     rng = random.Random(seed)
     order = list(range(len(X)))
     history = History()
@@ -174,6 +262,14 @@ def fit(
         total_loss = correct = 0.0
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
+            if compiled is not None:
+                optimizer.zero_grad()
+                batch_loss = compiled.train.mean([rows[i] for i in batch], [T[i] for i in batch])
+                optimizer.step()
+                total_loss += batch_loss * len(batch)
+                outs = compiled.train.last_outputs
+                correct += sum(compiled.predicted(o) == y[i] for o, i in zip(outs, batch))
+                continue
             outputs = [model(X[i]) for i in batch]
             targets = [y[i] for i in batch]
             loss_value = loss_fn(outputs, targets)
@@ -185,7 +281,12 @@ def fit(
         history.loss.append(total_loss / len(X))
         history.accuracy.append(correct / len(X))
         if validation is not None:
-            val_loss, val_accuracy = evaluate(model, X_val, y_val, loss_fn)
+            if compiled is not None:
+                val_loss = compiled.evaluate.mean(rows_val, T_val)
+                outs = compiled.evaluate.last_outputs
+                val_accuracy = sum(compiled.predicted(o) == t for o, t in zip(outs, y_val)) / len(y_val)
+            else:
+                val_loss, val_accuracy = evaluate(model, X_val, y_val, loss_fn)
             history.val_loss.append(val_loss)
             history.val_accuracy.append(val_accuracy)
         if callback is not None:

@@ -466,3 +466,59 @@ def test_an_untraceable_function_says_so():
     cf = ag.compile(lambda x: w * math.exp(x))
     with pytest.raises(TypeError, match="cannot be traced with Value inputs"):
         cf(1.0)
+
+
+# ---- fit ---------------------------------------------------------------------------------------
+
+
+def _fit_both(make_data, loss, activation, nouts, batch_size, validation=False):
+    from autograd_scalar.optim import Adam
+    from autograd_scalar.train import fit
+
+    results = []
+    for compile_ in (False, True):
+        X, y = make_data()
+        model = MLP(len(X[0]), nouts, activation=activation, seed=1)
+        val = (X[:15], y[:15]) if validation else None
+        history = fit(model, X, y, loss, Adam(model.parameters(), lr=0.05), 3, batch_size=batch_size, seed=2,
+                      validation=val, compile=compile_)
+        results.append((history, [p.data.hex() for p in model.parameters()]))
+    return results
+
+
+@pytest.mark.parametrize("loss, activation", [("bce", "tanh"), ("hinge", "relu"), ("mse", "sigmoid")])
+def test_fit_compiled_and_interpreted_agree_bit_for_bit(loss, activation):
+    from autograd_scalar.datasets import moons
+    from autograd_scalar.train import _CompiledLoss
+
+    assert _CompiledLoss.make(MLP(2, [6, 1]), loss) is not None  # the compiled path is the one compared
+    (h0, p0), (h1, p1) = _fit_both(lambda: moons(40, noise=0.1, seed=0), loss, activation, [6, 1], 16, True)
+    assert p1 == p0
+    assert [x.hex() for x in h1.loss] == [x.hex() for x in h0.loss]
+    assert h1.accuracy == h0.accuracy and h1.val_accuracy == h0.val_accuracy
+    assert [x.hex() for x in h1.val_loss] == [x.hex() for x in h0.val_loss]
+
+
+def test_fit_cross_entropy_compiled_and_interpreted_agree_bit_for_bit():
+    rng = random.Random(5)
+
+    def data():
+        X = [[rng.uniform(-1, 1) for _ in range(3)] for _ in range(30)]
+        return X, [int(3 * (x[0] + 1) / 2.0001) for x in X]
+
+    state = rng.getstate()
+    (h0, p0), (h1, p1) = _fit_both(lambda: (rng.setstate(state), data())[1], "cross_entropy", "tanh", [5, 3], 8, True)
+    assert p1 == p0
+    assert [x.hex() for x in h1.loss + h1.val_loss] == [x.hex() for x in h0.loss + h0.val_loss]
+    assert h1.accuracy == h0.accuracy and h1.val_accuracy == h0.val_accuracy
+
+
+def test_fit_uses_the_interpreter_where_the_compiled_path_cannot_go():
+    from autograd_scalar.optim import SGD
+    from autograd_scalar.train import _CompiledLoss, fit
+
+    model = MLP(1, [1], seed=0)
+    assert _CompiledLoss.make(model, lambda outputs, targets: losses.mse(outputs, targets)) is None
+    assert _CompiledLoss.make(model, "cross_entropy") is None  # one output: the loss's own error
+    history = fit(model, [[0.0], [1.0]], [1.0, 3.0], lambda o, t: losses.mse(o, t), SGD(model.parameters(), lr=0.1), 2)
+    assert len(history.loss) == 2
