@@ -51,8 +51,10 @@ MAX_PARAMETERS = 500_000
 """Files describing more parameters than this are refused before any model is built.
 
 Building a model costs memory per parameter: each is a ``Value`` with its name, about 260 bytes
-kept and 430 bytes at the peak of building, so the cap implies at most about 210 MiB to load. The
-largest model the ``train`` command makes is under the same cap, so whatever it saves loads."""
+kept and 480 bytes at the peak of loading, so the cap implies at most about 230 MiB to load (a
+file at the cap loads in about 25 s here). A file that asks for more is refused after reading at
+most ``MAX_PARAMETERS`` numbers (about 16 MiB at the peak). The ``train`` command refuses models
+over the same cap, so whatever it saves loads."""
 
 MAX_BYTES = 16 * 2**20
 """Files larger than this (16 MiB: room for ``MAX_PARAMETERS`` values of 17 significant digits

@@ -243,3 +243,20 @@ def test_the_readme_train_command_writes_to_the_current_folder(tmp_path, monkeyp
     check(args)
     for path in (args.out, args.plot):
         assert path and os.path.dirname(path) == "", path
+
+
+def test_a_disk_that_fills_up_while_saving_keeps_the_previous_model(capsys, tmp_path, monkeypatch):
+    # Checked paths can still fail at the end (a full disk): one line, exit 1, the old file intact.
+    from autograd_scalar import atomic
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.json").write_text("old")
+
+    def full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "fsync", full)
+    assert cli.main(["train", "--points", "10", "--hidden", "2", "--epochs", "1", "--out", "m.json"]) == 1
+    err = capsys.readouterr().err
+    assert err == "autograd-scalar train: [Errno 28] No space left on device\n"
+    assert (tmp_path / "m.json").read_text() == "old" and os.listdir(tmp_path) == ["m.json"]
