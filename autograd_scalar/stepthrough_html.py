@@ -47,7 +47,7 @@ CSS = """
 .asc-step h1 { font-size: 1.25em; margin: 0.2em 0 0.5em; }
 .asc-step h2 { font-size: 1.05em; margin: 0.8em 0 0.3em; }
 .asc-step .asc-graph { overflow: auto; border: 1px solid #d8dde6; border-radius: 8px; background: #fff;
-  max-height: 62vh; }
+  max-height: 56vh; }
 .asc-step .asc-graph svg { display: block; margin: 0 auto; max-width: none; }
 .asc-step .asc-controls { display: flex; gap: 6px; align-items: center; margin: 10px 0; flex-wrap: wrap; }
 .asc-step button { font: inherit; padding: 4px 12px; border: 1px solid #9aa5b8; border-radius: 6px;
@@ -62,14 +62,14 @@ CSS = """
 .asc-step .asc-legend i { display: inline-block; width: 18px; height: 11px; border-radius: 3px; }
 .asc-step .asc-sw-current { border: 3px solid #7048e8; }
 .asc-step .asc-sw-target { border: 2px solid #2f6fdd; }
-.asc-step .asc-sw-final { color: #2b8a3e; }
-.asc-step .asc-sw-partial { color: #c2410c; }
+.asc-step .asc-sw-final { color: #2b8a3e; font-weight: 600; }
+.asc-step .asc-sw-partial { color: #c2410c; font-style: italic; }
 .asc-step .asc-legend i.asc-sw-flow { border-top: 2px solid #7048e8; height: 0; border-radius: 0; }
 .asc-step .asc-legend i.asc-sw-arrived { border-top: 2px dashed #2f6fdd; height: 0; border-radius: 0; }
 .asc-step .asc-sw-pending { border: 1px solid #888; opacity: 0.28; }
 .asc-step .asc-sw-group { border: 3px double #7048e8; }
 .asc-step .asc-now { border: 1px solid #d8dde6; border-left: 5px solid #7048e8; border-radius: 8px;
-  padding: 8px 12px; background: #fff; min-height: 5.5em; }
+  padding: 8px 12px; background: #fff; min-height: 5.5em; max-height: 40vh; overflow: auto; margin-top: 8px; }
 .asc-step .asc-now.asc-forward { border-left-color: #2f6fdd; }
 .asc-step .asc-head { font-weight: 600; margin-bottom: 4px; }
 .asc-step .asc-rule { color: #556; font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace;
@@ -167,6 +167,7 @@ SCRIPT = r"""
     var top = stack[stack.length - 1], v = top[0], k = top[1];
     var view = data.views[v], f = view.frames[k], s = state(v, k), p = parts[v];
     containers.forEach(function (c, i) { c.hidden = i !== v; });
+    if (p.graph && now.previousElementSibling !== p.graph) { p.graph.after(now); }  // the step, under its drawing
     for (var i = 0; i < view.boxes; i++) {
       mark(p.boxes[i], "asc-pending", !s.seen[i]);
       mark(p.ops[i], "asc-pending", !s.seen[i]);
@@ -285,8 +286,8 @@ LEGEND = (
     '<div class="asc-legend">'
     '<span><i class="asc-sw-current"></i>the current step\'s box</span>'
     '<span><i class="asc-sw-target"></i>boxes it sends a gradient to</span>'
-    '<span><b class="asc-sw-final">grad 0.42</b> final: every use has sent its part</span>'
-    '<span><em class="asc-sw-partial">grad 0.42</em> partial: more parts to come</span>'
+    '<span><span class="asc-sw-final">grad 0.42</span> final: every use has sent its part</span>'
+    '<span><span class="asc-sw-partial">grad 0.42</span> partial: more parts to come</span>'
     '<span><i class="asc-sw-flow"></i>edges the gradient goes back along</span>'
     '<span><i class="asc-sw-arrived"></i>edges it arrived by</span>'
     '<span><i class="asc-sw-pending"></i>not computed yet</span>'
@@ -308,6 +309,7 @@ def _drawn_as(t: Trace, grads: dict[Value, float]) -> Iterator[None]:
         for node in t.order:
             node.label = t.name(node)
             node.grad = grads[node]
+        t.root.grad = 0.0
         yield
     finally:
         for node, (label, g) in saved.items():
@@ -320,7 +322,10 @@ def _flat_svg(t: Trace, max_nodes: int) -> str:
 
     final = {step.node: step.upstream for step in t.backward}
     with _drawn_as(t, final):
-        return to_svg(t.root, fmt=lambda x: fmt_num(x, t.digits), max_nodes=max_nodes)
+        svg = to_svg(t.root, fmt=lambda x: fmt_num(x, t.digits), max_nodes=max_nodes)
+    # the root was drawn with gradient 0 (so that no sum widened the boxes): show its seed, 1.0
+    start = svg.index(f'data-index="{len(t.order) - 1}"')
+    return svg[:start] + re.sub(r'(<text class="grad"[^>]*>)grad 0\.0<', r"\g<1>grad 1.0<", svg[start:], count=1)
 
 
 FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace"

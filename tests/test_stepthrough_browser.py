@@ -17,7 +17,9 @@ from conftest import require_executable, require_module
 
 from autograd_scalar import Value
 from autograd_scalar.engine import topological_order
+from autograd_scalar.examples import mlp_sample
 from autograd_scalar.stepthrough import example, export_html, fmt_num, show_steps, trace_backward, trace_forward
+from autograd_scalar.steptrace import build_views, trace
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
@@ -85,10 +87,10 @@ def test_stepping_fills_in_the_engines_gradients(page, tmp_path):
     assert all(text == "" for text in _shown_grads(page, n))  # nothing before the backward pass
     for _ in range(n):  # from the start frame, one forward frame per node
         page.keyboard.press("ArrowRight")
-    assert page.inner_text(".asc-pos") == f"forward {n} of {n}"
+    assert page.inner_text(".asc-pos") == f"{n + 1} / {2 * n + 1}"  # one numbering: the list's
     for k, step in enumerate(steps):
         page.keyboard.press("ArrowRight")
-        assert page.inner_text(".asc-pos") == f"backward {k + 1} of {n}"
+        assert page.inner_text(".asc-pos") == f"{n + k + 2} / {2 * n + 1}"
         assert page.get_attribute(".asc-graph g.value.asc-current", "data-index") == str(step.topo_index)
         shown = _shown_grads(page, n)
         classes = page.evaluate(
@@ -105,7 +107,8 @@ def test_stepping_fills_in_the_engines_gradients(page, tmp_path):
     twin.backward()
     final_numbers = [_number(text) for text in _shown_grads(page, n)]
     assert final_numbers == pytest.approx([node.grad for node in topological_order(twin)], rel=1e-3)
-    assert "w0.grad += x0 × out.grad = -1.0 × 0.1966 = -0.1966" in page.inner_text(".asc-list")
+    assert "w0.grad += x0 × (w0*x0).grad = -1.0 × 0.1966 = -0.1966" in page.inner_text(".asc-list")
+    assert "partial: more parts to come" in page.inner_text(".asc-legend")
     assert all(node.grad == 0.0 for node in topological_order(f))  # writing the page changed no .grad
     shot = page.screenshot(path=str(tmp_path / "sigmoid.png"), full_page=True)
     assert shot[:8] == b"\x89PNG\r\n\x1a\n" and len(shot) > 10_000
@@ -116,16 +119,16 @@ def test_branching_node_shows_two_contributions_and_their_sum(page, tmp_path):
     _open(page, tmp_path, example("branch"))
     for _ in range(3 + 2):  # from the start: three forward frames, then backward steps 1 and 2 (a*a)
         page.keyboard.press("ArrowRight")
-    assert page.inner_text(".asc-now .asc-head").startswith("Step 2 of 3: out = a*a = 9.0")
+    assert page.inner_text(".asc-now .asc-head") == "a*a = 9.0: its gradient (a*a).grad = 1.0"
     cards = page.locator(".asc-now .asc-card").all_inner_texts()
-    assert len(cards) == 2 and all(card.startswith("a.grad += a × out.grad = 3.0 × 1.0 = 3.0") for card in cards)
+    assert len(cards) == 2 and all(card.startswith("a.grad += a × (a*a).grad = 3.0 × 1.0 = 3.0") for card in cards)
     assert "a.grad: 1.0 → 4.0" in cards[0] and "a.grad: 4.0 → 7.0" in cards[1]
     page.click('button[data-act="next"]')
     chips = page.locator(".asc-now .asc-chip").all_inner_texts()
     assert chips == ["1.0 from y", "3.0 from a*a", "3.0 from a*a"]
     assert page.inner_text(".asc-now .asc-sum").endswith("= 7.0")
     page.click('button[data-act="prev"]')
-    assert page.inner_text(".asc-pos") == "backward 2 of 3"
+    assert page.inner_text(".asc-pos") == "6 / 7"
     assert page.problems == []
 
 
@@ -137,12 +140,12 @@ def test_notebook_views_step_independently(page, tmp_path):
     views = page.locator(".asc-step")
     assert views.count() == 2
     views.nth(1).locator('button[data-act="last"]').click()
-    assert views.nth(1).locator(".asc-pos").inner_text() == "backward 10 of 10"
-    assert views.nth(0).locator(".asc-pos").inner_text() == "start"
+    assert views.nth(1).locator(".asc-pos").inner_text() == "21 / 21"
+    assert views.nth(0).locator(".asc-pos").inner_text() == "1 / 7"
     views.nth(0).focus()
     page.keyboard.press("ArrowRight")  # keys go to the focused view only
-    assert views.nth(0).locator(".asc-pos").inner_text() == "forward 1 of 3"
-    assert views.nth(1).locator(".asc-pos").inner_text() == "backward 10 of 10"
+    assert views.nth(0).locator(".asc-pos").inner_text() == "2 / 7"
+    assert views.nth(1).locator(".asc-pos").inner_text() == "21 / 21"
     assert page.problems == []
 
 
@@ -152,7 +155,9 @@ def test_without_javascript_the_page_is_a_static_list(browser, tmp_path):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(path.as_uri())
-    assert not page.is_visible(".asc-controls")
+    assert not page.is_visible(".asc-controls") and not page.is_visible(".asc-now")
+    assert "Scripts are off here" in page.inner_text(".asc-nojs")  # it says what it shows
+    assert "Press" not in page.inner_text("body")
     assert [_number(text) for text in _shown_grads(page, 3)] == [7.0, 1.0, 1.0]  # final gradients, drawn
     items = page.locator(".asc-list li").all_inner_texts()
     assert len(items) == 1 + len(trace_forward(f)) + len(trace_backward(f))
@@ -207,7 +212,7 @@ def test_notebook_output_as_jupyter_inserts_it(page, tmp_path, trusted):
     assert page.is_visible(".asc-controls") == trusted
     if trusted:
         page.click('button[data-act="last"]')
-        assert page.inner_text(".asc-pos") == "backward 3 of 3"
+        assert page.inner_text(".asc-pos") == "7 / 7"
         assert page.locator(".asc-now .asc-chip").all_inner_texts() == ["1.0 from y", "3.0 from a*a", "3.0 from a*a"]
     else:
         assert _number(_shown_grads(page, 3)[0]) == 7.0  # the final gradients, drawn
@@ -220,8 +225,59 @@ def test_play_steps_on_its_own_and_stops_at_the_end(page, tmp_path):
     page.click('button[data-act="play"]')
     assert page.inner_text('button[data-act="play"]') == "❚❚ pause"
     page.clock.run_for(3 * 1100 + 50)
-    assert page.inner_text(".asc-pos") == "forward 3 of 3"
+    assert page.inner_text(".asc-pos") == "4 / 7"
     page.clock.run_for(20 * 1100)
-    assert page.inner_text(".asc-pos") == "backward 3 of 3"
+    assert page.inner_text(".asc-pos") == "7 / 7"
     assert page.inner_text('button[data-act="play"]') == "▶ play"  # stopped at the last step
+    assert page.problems == []
+
+
+def _view_grads(page, view):
+    """The gradient text of each box of one view's drawing (``data-index`` 0..), as the reader sees it."""
+    return page.evaluate("""v => Array.from(document.querySelectorAll('.asc-view[data-view="' + v + '"] g.value'))
+        .sort((a, b) => a.getAttribute('data-index') - b.getAttribute('data-index'))
+        .map(g => [g.querySelector('text.grad').textContent, g.querySelector('text.grad').getAttribute('class')])""",
+                         view)
+
+
+def test_a_grouped_mlp_sample_steps_group_by_group_with_the_engines_gradients(page, tmp_path):
+    loss, _ = mlp_sample()
+    path = export_html(loss, tmp_path / "mlp.html")
+    page.goto(path.as_uri())
+    twin, _ = mlp_sample()
+    twin.backward()
+    engine = {i: node.grad for i, node in enumerate(topological_order(twin))}
+    t = trace(loss)
+    index = t.index
+    views = build_views(t)
+    view_of = {v.group: i for i, v in enumerate(views)}
+    top = views[0]
+    assert len(top.boxes) == 37 < len(t.order)  # the limit is on what is shown: 981 nodes, 37 boxes
+
+    def expect_final(v, boxes):
+        shown = _view_grads(page, v)
+        for box in boxes:
+            text, cls = shown[box.key]
+            assert text == "grad " + fmt_num(engine[index[box.node]]), (views[v].title, box.name, text)
+            assert "asc-final" in cls
+
+    opened = 0
+    for k, frame in enumerate(top.frames):
+        assert page.inner_text(".asc-pos") == f"{k + 1} / {len(top.frames)}"
+        if frame.phase == "backward" and frame.group is not None:
+            assert page.is_visible('button[data-act="open"]')
+            page.keyboard.press("o")  # into the group, at its backward pass
+            v = view_of[frame.group]
+            inner = views[v]
+            start = next(j for j, f in enumerate(inner.frames) if f.phase == "backward")
+            assert page.inner_text(".asc-where") == inner.title
+            for _ in range(start, len(inner.frames) - 1):
+                page.keyboard.press("ArrowRight")
+            expect_final(v, [b for b in inner.boxes if b.kind != "stub"])  # every node of the neuron
+            page.keyboard.press("u")
+            assert page.inner_text(".asc-where") == "the whole graph"
+            opened += 1
+        page.keyboard.press("ArrowRight")
+    assert opened == 33
+    expect_final(0, top.boxes)
     assert page.problems == []
