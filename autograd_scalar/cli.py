@@ -179,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="samples per step; 0 means the whole training set (default 0; digits: 32)")
     train.add_argument("--seed", type=int, default=0, help="seed of the data, the initial weights and the shuffling")
     train.add_argument("--out", metavar="PATH", help="save the trained model here as JSON")
+    train.add_argument("--no-compile", action="store_true",
+                       help="train on the interpreter, not the compiled path (ag.compile); same results, bit for bit")
     train.add_argument("--plot", metavar="PATH", help="draw the loss and accuracy curves and the decision boundary "
                        "(digits: the confusion matrix and the misclassified images) to this PNG "
                        "(needs matplotlib: pip install 'autograd-scalar[plot]')")

@@ -105,7 +105,8 @@ def _loss_function(loss: str | LossFunction) -> LossFunction:
     return LOSSES[loss]
 
 
-def evaluate(model: Module, X: Sequence[Sequence[float]], y: Sequence[Any], loss: str | LossFunction = "bce"
+def evaluate(model: Module, X: Sequence[Sequence[float]], y: Sequence[Any], loss: str | LossFunction = "bce",
+             compile: bool = True,  # noqa: A002 - as fit's
              ) -> tuple[float, float]:
     """``(loss, accuracy)`` of ``model`` on the whole of ``X, y``, changing nothing.
 
@@ -114,6 +115,13 @@ def evaluate(model: Module, X: Sequence[Sequence[float]], y: Sequence[Any], loss
     >>> evaluate(model, [[-2.0], [3.0], [0.5]], [0, 1, 0], "hinge")[1]   # 0.5 is on the wrong side
     0.6666666666666666
     """
+    compiled = _CompiledLoss.make(model, loss) if compile and len(X) == len(y) and len(y) else None
+    targets = compiled.targets(list(y)) if compiled is not None else None
+    if compiled is not None and targets is not None:  # the same numbers, forward only, compiled
+        rows = [[float(v) for v in x] if isinstance(x, (list, tuple)) else x for x in X]
+        value = compiled.evaluate.mean(rows, targets)
+        outs = compiled.evaluate.last_outputs
+        return value, sum(compiled.predicted(o) == t for o, t in zip(outs, y)) / len(y)
     outputs = [model(x) for x in X]
     return _loss_function(loss)(outputs, list(y)).data, accuracy(outputs, y)
 
@@ -618,8 +626,11 @@ def plot_digits(
                           f"Confusion matrix: {correct}/{len(labels)} right ({100 * correct / len(labels):.1f}%)")
     shown = wrong[:max_images]
     if shown:
-        draw_images(grid, [X[i] for i in shown], [f"true {labels[i]}, said {predicted[i]}" for i in shown], shape)
-        grid.suptitle(f"{len(shown)} of the {len(wrong)} it gets wrong")
+        columns = min(6, max(2, math.ceil(math.sqrt(len(shown)))))
+        draw_images(grid, [X[i] for i in shown], [f"true {labels[i]}, said {predicted[i]}" for i in shown], shape,
+                    columns=columns)
+        some = f"{len(shown)} of the {len(wrong)}" if len(shown) < len(wrong) else f"The {len(wrong)}"
+        grid.suptitle(f"{some} images it gets wrong")
     else:
         grid.text(0.5, 0.5, "no image is misclassified", ha="center", va="center", fontsize=14)
     if title:
@@ -690,22 +701,25 @@ def train_command(args: Any, stream: TextIO | None = None) -> int:
         momentum = 0.9 if args.momentum is None else args.momentum
         optimizer = SGD(model.parameters(), lr=args.lr, momentum=momentum, weight_decay=args.weight_decay)
     batch = args.batch_size or len(X_train)
+    compiled = not getattr(args, "no_compile", False) and _CompiledLoss.make(model, loss) is not None
     held = f"; {len(X_train)} for training, {len(X_test)} held out" if X_test else ""
     print(
         f"Training {model} on {args.dataset} ({described}, seed {args.seed}{held}): "
         f"{len(model.parameters())} parameters, {loss} loss, {args.optimizer} lr {args.lr:g}, "
-        f"batch {batch}, {args.epochs} epochs",
+        f"batch {batch}, {args.epochs} epochs, "
+        + ("compiled (ag.compile; --no-compile for the interpreter)" if compiled else "on the interpreter"),
         file=out,
     )
     started = time.perf_counter()
     history = fit(model, X_train, y_train, loss, optimizer, args.epochs, batch_size=batch, seed=args.seed,
-                  callback=ProgressBar(args.epochs, stream=out), validation=(X_test, y_test) if X_test else None)
+                  callback=ProgressBar(args.epochs, stream=out), validation=(X_test, y_test) if X_test else None,
+                  compile=compiled)
     seconds = time.perf_counter() - started
-    train_loss, train_accuracy = evaluate(model, X_train, y_train, loss)
+    train_loss, train_accuracy = evaluate(model, X_train, y_train, loss, compile=compiled)
     report = (f"final: training loss {train_loss:.4f}, training accuracy {100 * train_accuracy:.1f}% "
               f"({round(train_accuracy * len(X_train))}/{len(X_train)})")
     if X_test:
-        test_loss, test_accuracy = evaluate(model, X_test, y_test, loss)
+        test_loss, test_accuracy = evaluate(model, X_test, y_test, loss, compile=compiled)
         report += (f"; held-out loss {test_loss:.4f}, held-out accuracy {100 * test_accuracy:.1f}% "
                    f"({round(test_accuracy * len(X_test))}/{len(X_test)})")
     print(f"{report}; {seconds:.1f}s", file=out)

@@ -522,3 +522,18 @@ def test_fit_uses_the_interpreter_where_the_compiled_path_cannot_go():
     assert _CompiledLoss.make(model, "cross_entropy") is None  # one output: the loss's own error
     history = fit(model, [[0.0], [1.0]], [1.0, 3.0], lambda o, t: losses.mse(o, t), SGD(model.parameters(), lr=0.1), 2)
     assert len(history.loss) == 2
+
+
+def test_train_command_says_which_path_runs_and_both_agree(capsys, tmp_path, monkeypatch):
+    from autograd_scalar.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    outputs = []
+    for extra in ([], ["--no-compile"]):
+        assert main(["train", "--epochs", "4", "--points", "40", "--hidden", "4", *extra]) == 0
+        outputs.append(capsys.readouterr().out.splitlines())
+    (compiled, *rest_c), (interpreted, *rest_i) = outputs
+    assert compiled.endswith("compiled (ag.compile; --no-compile for the interpreter)")
+    assert interpreted.endswith("on the interpreter")
+    strip = [line.rsplit(" ", 1)[0] for line in rest_c], [line.rsplit(" ", 1)[0] for line in rest_i]
+    assert strip[0] == strip[1]  # the same numbers; only the seconds differ
