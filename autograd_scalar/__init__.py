@@ -10,10 +10,13 @@
 Importing this package imports nothing outside the standard library.
 """
 
-from .engine import Value, detect_anomaly, grad
+from .engine import Value, detect_anomaly, grad, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .ops import define_op
 from .scopes import scope
 from .compiler import compile  # noqa: A004 - reached as ag.compile; not in __all__, so * leaves the builtin
 
-__all__ = ["Value", "grad", "gradcheck", "gradgradcheck", "GradcheckError", "detect_anomaly", "scope"]
+__all__ = [
+    "Value", "grad", "gradcheck", "gradgradcheck", "GradcheckError", "detect_anomaly", "no_grad", "define_op", "scope",
+]
 __version__ = "0.1.0"

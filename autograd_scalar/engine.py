@@ -15,8 +15,10 @@ from __future__ import annotations
 import _thread
 import math
 import numbers
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any, Union
 
 from .rules import RULES
@@ -73,16 +75,45 @@ def describe(node: Value) -> str:
 
 
 def _as_float(op: str, x: Any) -> float:
-    """``x`` as a finite float, or a TypeError / ValueError that names ``op`` and ``x``."""
+    """``x`` as a finite float, or a TypeError / ValueError that names ``op`` and ``x``.
+
+    One rule for every kind of number: a real number (``int``, ``float``, ``Fraction``, ``Decimal``,
+    NumPy's) is rounded to the nearest float and must be finite and within float range (a
+    ValueError otherwise). Anything else is a TypeError: bools (``Value(x > 0)`` is a comparison's
+    outcome, not a number), durations (``numpy.timedelta64``), strings, complex numbers.
+    """
     if x.__class__ is float:
         number = x
-    elif isinstance(x, bool) or type(x).__name__ == "bool_" or not isinstance(x, numbers.Real):
-        raise TypeError(f"{op}: expected a real number or a Value, got {x!r} ({type(x).__name__})")
     else:
-        number = float(x)
+        kind = type(x).__name__
+        if isinstance(x, bool) or kind == "bool_":
+            raise TypeError(
+                f"{op}: expected a real number or a Value, got {x!r} ({kind}): a bool is usually a comparison's "
+                f"outcome (x > 0), which has no gradient; write 1.0 or 0.0 if you mean the number"
+            )
+        if not isinstance(x, (numbers.Real, Decimal)) or kind == "timedelta64":
+            raise TypeError(f"{op}: expected a real number or a Value, got {_shown(x)} ({kind})")
+        try:
+            number = float(x)
+        except OverflowError:  # 10**400, Fraction(10**400, 3)
+            number = None
+        except ValueError:  # Decimal("sNaN")
+            number = math.nan
+        finite_input = isinstance(x, numbers.Rational) or (isinstance(x, Decimal) and x.is_finite())
+        if number is None or (number in (_INF, -_INF) and finite_input):  # Decimal("1e400") rounds to inf
+            raise ValueError(f"{op}: expected a number within the float range (|x| < 1.8e308), got {_shown(x)}")
     if number != number or number in (_INF, -_INF):
-        raise ValueError(f"{op}: expected a finite number, got {x!r}")
+        raise ValueError(f"{op}: expected a finite number, got {_shown(x)}")
     return number
+
+
+def _shown(x: Any) -> str:
+    """``repr(x)`` for a message, shortened when long (an int of 400 digits)."""
+    try:
+        text = repr(x)
+    except ValueError:  # an int beyond sys.get_int_max_str_digits()
+        return f"an int of about {int(x.bit_length() * 0.30103)} digits"
+    return text if len(text) <= 80 else f"{text[:60]}… ({len(text)} characters)"
 
 
 def _operand(op: str, x: Any) -> Any:
@@ -156,9 +187,15 @@ class Value:
     _a: Value | float | None
     _b: Value | float | None
 
-    def __init__(self, data: Number, label: str = "") -> None:
+    def __init__(self, data: Number, label: str = "", _op: None = None) -> None:
         if isinstance(data, Value):
             raise TypeError(f"Value: expected a real number, got a Value {data!r}; use it directly")
+        if _op is not None or isinstance(label, (tuple, list, set, frozenset)):  # micrograd's third argument
+            raise TypeError(
+                "Value(data, label): micrograd's Value(data, _children, _op) has no equivalent here, because a "
+                "node's op and parents come from the operation that makes it (write a + b, or define your own "
+                f"operation with define_op); got {label!r}, {_op!r}"
+            )
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {label!r}")
         self.data = _as_float("Value", data)
@@ -184,6 +221,99 @@ class Value:
     def __repr__(self) -> str:
         extra = (f", label={self.label!r}" if self.label else "") + (f", op={self.op!r}" if self.op else "")
         return f"Value(data={self.data!r}, grad={self.grad!r}{extra})"
+
+    # ---- the number inside, and copies -----------------------------------------------------------
+
+    def item(self) -> float:
+        """The number, ``.data``, as in PyTorch: ``f"{loss.item():.4f}"`` (or ``f"{loss:.4f}"``)."""
+        return self.data
+
+    def __format__(self, spec: str) -> str:
+        """``format(v, ".4f")`` formats ``.data``; an empty spec (``f"{v}"``) gives the repr."""
+        return format(self.data, spec) if spec else repr(self)
+
+    def __bool__(self) -> bool:
+        """``self.data != 0``, as ``bool(tensor)`` in PyTorch, so ``if loss:`` means what it says."""
+        return self.data != 0.0
+
+    def __float__(self) -> float:
+        raise TypeError(
+            "float(Value): a Value is not converted implicitly, because math.exp(v) and the like would silently "
+            "leave the graph; use v.item() for the number, or the Value's own method (v.exp()) to stay in the graph"
+        )
+
+    __int__ = __float__
+
+    def detach(self) -> Value:
+        """A new leaf with the same ``data``: what comes from it does not reach this node's graph.
+
+        >>> x = Value(3.0)
+        >>> y = x * x
+        >>> z = y.detach() * x      # y's value, as a constant
+        >>> z.backward(); x.grad
+        9.0
+        """
+        return Value(self.data)
+
+    def __copy__(self) -> Value:
+        """``copy.copy(v)``: a new node with the same data, grad, label, op and the *same* parents,
+        so gradients through the copy reach the original graph (``detach()`` cuts it instead)."""
+        node = _new(Value)
+        node.data, node.grad, node.label, node.op = self.data, self.grad, self.label, self.op
+        node._a, node._b, node._mark = self._a, self._b, None
+        return node
+
+    def __deepcopy__(self, memo: dict) -> Value:
+        """``copy.deepcopy(v)``: the whole graph below ``v`` copied, node by node, without recursion;
+        nodes already in ``memo`` (shared with other copied objects) are reused."""
+        keep = memo.setdefault(id(memo), [])  # copy.deepcopy's convention: the originals stay alive
+        for node in topological_order(self):
+            if id(node) in memo:
+                continue
+            twin = node.__copy__()
+            if node._a is not None:
+                twin._a = node._a if node._a.__class__ is float else memo[id(node._a)]
+                if node._b is not None and node._b.__class__ is not float:
+                    twin._b = memo[id(node._b)]
+            memo[id(node)] = twin
+            keep.append(node)
+        return memo[id(self)]
+
+    def __reduce__(self) -> tuple:
+        """Pickle support, flat: the graph's nodes go out in topological order, each a small record
+        whose parents were written before it, so the pickler never recurses (a 10**6-node chain
+        pickles); shared nodes stay shared. The package itself never pickles (it saves JSON)."""
+        emission = getattr(_pickling, "emission", None)
+        if emission is not None and emission[0]() is not None and id(self) in emission[1]:
+            if self is emission[2]:  # the root's record is the last: this graph is written
+                _pickling.emission = None
+            return _restore, (self.data, self.grad, self.label, self.op, self._a, self._b)
+        if self._a is None:
+            return _restore, (self.data, self.grad, self.label, "", None, None)
+        order = _Flat(topological_order(self))
+        _pickling.emission = (weakref.ref(order), {id(n) for n in order}, self)
+        return _last, (order,)
+
+    # ---- micrograd's names ---------------------------------------------------------------------
+
+    @property
+    def _prev(self) -> tuple[Value, ...]:
+        """micrograd's ``_prev`` (a set there): our ``parents``, a tuple in argument order."""
+        return self.parents
+
+    @property
+    def _op(self) -> str:
+        """micrograd's ``_op`` (``"+"``, ``"*"``, ``""`` for a leaf): our ``RULES[v.op].symbol``."""
+        return RULES[self.op].symbol if self.op else ""
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "_backward":
+            raise AttributeError(
+                "Value has no _backward (micrograd's per-node closure): the derivatives live in one table, "
+                "autograd_scalar.rules.RULES[v.op]; call v.backward(), or see each step with "
+                "autograd_scalar.stepthrough.trace_backward(v)"
+            )
+        raise AttributeError(f"'Value' object has no attribute {name!r}")
 
     # ---- arithmetic: + - * / and unary - ---------------------------------------------------
     # + - * try the two common cases first (another Value, a finite float) without calling
@@ -334,6 +464,14 @@ class Value:
             out = e / (1.0 + e)
         return _make(out, "sigmoid", self)
 
+    def sin(self) -> Value:
+        """``sin(x)``, with ``d/dx sin(x) = cos(x)``."""
+        return _make(math.sin(self.data), "sin", self)
+
+    def cos(self) -> Value:
+        """``cos(x)``, with ``d/dx cos(x) = -sin(x)``."""
+        return _make(math.cos(self.data), "cos", self)
+
     def relu(self) -> Value:
         """``max(0, x)``; its derivative at 0 is taken as 0, as in PyTorch."""
         return _make(self.data if self.data > 0.0 else 0.0, "relu", self)
@@ -343,12 +481,15 @@ class Value:
 
     # ---- gradients -----------------------------------------------------------------------------
 
-    def backward(self, *, check_finite: bool | None = None) -> None:
+    def backward(self, gradient: Number = 1.0, *, check_finite: bool | None = None) -> None:
         """Add ``d self / d node`` to ``node.grad`` for every node of the graph below ``self``.
 
-        ``self`` is seeded with 1.0. Gradients *accumulate*: a node that feeds several others
-        receives the sum of their contributions, and calling ``backward()`` twice leaves every
-        ``.grad`` at twice one call's value (reset with ``zero_grad()`` in between, as in PyTorch).
+        ``self`` is seeded with ``gradient`` (1.0 unless given). Gradients *accumulate*: a node
+        that feeds several others receives the sum of their contributions, and calling
+        ``backward()`` twice leaves every ``.grad`` at twice one call's value (reset with
+        ``zero_grad()`` in between, as in PyTorch). A ``.grad`` that the sum would take to inf
+        raises FloatingPointError naming the node. A Value that ``self`` does not depend on is not
+        in the graph: its ``.grad`` stays as it was (0.0 for a new one; PyTorch leaves None).
 
         With ``check_finite=True`` (or inside ``detect_anomaly()``) every contribution is checked
         and the first non-finite one raises, naming the node and the operation that produced it.
@@ -360,7 +501,32 @@ class Value:
         >>> y.backward(); a.grad
         14.0
         """
-        _backpropagate(self, accumulate=True, wanted=(), create_graph=False, check_finite=check_finite)
+        seed = _as_float("backward", gradient)
+        _backpropagate(self, accumulate=True, wanted=(), create_graph=False, check_finite=check_finite, seed=seed)
+
+
+_pickling = _thread._local()  # per thread: the graph whose nodes a pickler is writing, flat
+
+
+class _Flat(list):
+    """The nodes of a graph being pickled, in topological order; weakly referenced, so that a pickle
+    abandoned half way leaves nothing that a later one would take for its own."""
+
+    __slots__ = ("__weakref__",)
+
+    def __reduce__(self) -> tuple:
+        return list, (list(self),)
+
+
+def _restore(data: float, grad: float, label: str, op: str, a: Value | float | None, b: Value | float | None) -> Value:
+    """One node from its pickled record (its parents are already restored)."""
+    node = _new(Value)
+    node.data, node.grad, node.label, node.op, node._a, node._b, node._mark = data, grad, label, op, a, b, None
+    return node
+
+
+def _last(nodes: list[Value]) -> Value:
+    return nodes[-1]
 
 
 def _told(op: str, value: Value, other: Any, outcome: bool) -> None:
@@ -482,6 +648,7 @@ def _backpropagate(
     wanted: Iterable[Value],
     create_graph: bool,
     check_finite: bool | None,
+    seed: float = 1.0,
 ) -> dict[Value, Any]:
     """The one backward walk, behind ``backward()`` and ``grad()``.
 
@@ -500,7 +667,7 @@ def _backpropagate(
     found: dict[Value, Any] = {}
     with _marks("backward"):
         order, nothing_yet = _sort(root)  # every node's _mark is now nothing_yet
-        root._mark = 1.0
+        root._mark = seed
         node = root
         try:
             while order:
@@ -513,7 +680,13 @@ def _backpropagate(
                         "backward(check_finite=True) to find the operation that produced it"
                     )
                 if accumulate:
-                    node.grad += upstream
+                    total = node.grad + upstream  # .grad holds earlier passes too: check the sum, not the part
+                    if not -_INF < total < _INF:
+                        raise FloatingPointError(
+                            f"backward: {describe(node)}'s .grad {node.grad!r} + this pass's {upstream!r} "
+                            f"is {total!r}; reset the gradients between passes (zero_grad())"
+                        )
+                    node.grad = total
                 if wanted and node in wanted:
                     found[node] = upstream
                 a, b = node._a, node._b
@@ -602,6 +775,28 @@ def grad(
         g = found.get(x, 0.0)
         results.append(g if isinstance(g, Value) else Value(g))
     return tuple(results)
+
+
+def _leaf(node: Value) -> Value:
+    node.op, node._a, node._b = "", None, None
+    return node
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Inside ``with no_grad():`` operations return leaves (no op, no parents): no graph is kept.
+
+    For evaluating or plotting a model, as in PyTorch. It works as a decorator too
+    (``@no_grad()``), and it applies to every thread while it is on.
+
+    >>> x = Value(2.0)
+    >>> with no_grad():
+    ...     y = (x * x).tanh()
+    >>> y.op, y.parents, round(y.data, 4)
+    ('', (), 0.9993)
+    """
+    with _hooked(make=_leaf):
+        yield
 
 
 @contextmanager

@@ -40,6 +40,44 @@ def log(x: Any) -> Any:
     return x.log()
 
 
+def sin(x: Any) -> Any:
+    """``sin(x)`` for a float or a ``Value``."""
+    return math.sin(x) if x.__class__ is float else x.sin()
+
+
+def cos(x: Any) -> Any:
+    """``cos(x)`` for a float or a ``Value``."""
+    return math.cos(x) if x.__class__ is float else x.cos()
+
+
+def _number(x: Any) -> float:
+    return x if x.__class__ is float else x.data
+
+
+def pow_base(x: Any, c: Any) -> Any:
+    """``d/dx x**c = c * x**(c-1)``, and 0 where ``x == c == 0`` (``x**0`` is constant), as in PyTorch."""
+    if _number(c) == 0.0 and _number(x) == 0.0:
+        return 0.0
+    return c * x ** (c - 1)
+
+
+def pow_exponent(out: Any, base: Any) -> Any:
+    """``d/dc base**c = out * log(base)``: 0 where ``base == 0`` (PyTorch's limit, for ``c >= 0``).
+
+    For a negative base the derivative does not exist (``log(base)`` is not real), so this raises
+    a ValueError rather than return nan. A constant exponent needs no derivative: ``a ** b.item()``.
+    """
+    b = _number(base)
+    if b == 0.0:
+        return 0.0
+    if b < 0.0:
+        raise ValueError(
+            f"the exponent's derivative out * log(base) does not exist for the negative base {b!r}; "
+            "if the exponent is a constant, pass it as a number (a ** b.item())"
+        )
+    return out * log(base)
+
+
 def step(x: Any) -> float:
     """Heaviside step, ``1.0 if x > 0 else 0.0`` (so ``relu'(0) == 0``, as in PyTorch).
 
@@ -83,9 +121,10 @@ RULES: dict[str, Rule] = {
     "mul":     Rule("*",        lambda out, a, b: (b, a),                             ("b", "a")),
     "div":     Rule("/",        lambda out, a, b: (1 / b, -out / b),                  ("1/b", "-out/b")),
     "neg":     Rule("-",        lambda out, x: (-1.0,),                               ("-1",)),
-    "pow":     Rule("**",       lambda out, x, c: (c * x ** (c - 1), 0.0),            ("c * x**(c-1)", "0")),
-    "rpow":    Rule("**",       lambda out, c, x: (0.0, out * log(c)),                ("0", "out * log(c)")),
-    "vpow":    Rule("**",       lambda out, a, b: (b * a ** (b - 1), out * log(a)),   ("b * a**(b-1)", "out * log(a)")),
+    "pow":     Rule("**",       lambda out, x, c: (pow_base(x, c), 0.0),              ("c * x**(c-1)", "0")),
+    "rpow":    Rule("**",       lambda out, c, x: (0.0, pow_exponent(out, c)),        ("0", "out * log(c)")),
+    "vpow":    Rule("**",       lambda out, a, b: (pow_base(a, b), pow_exponent(out, a)),
+                                                                                      ("b * a**(b-1)", "out * log(a)")),
     "exp":     Rule("exp",      lambda out, x: (out,),                                ("out",)),
     "log":     Rule("log",      lambda out, x: (1 / x,),                              ("1/x",)),
     "tanh":    Rule("tanh",     lambda out, x: (1 - out * out,),                      ("1 - out**2",)),
@@ -93,4 +132,6 @@ RULES: dict[str, Rule] = {
     "relu":    Rule("relu",     lambda out, x: (step(x),),                            ("1 if x > 0 else 0",)),
     "sqrt":    Rule("sqrt",     lambda out, x: (0.5 / out,),                          ("0.5/out",)),
     "abs":     Rule("abs",      lambda out, x: (sign(x),),                            ("sign(x)",)),
+    "sin":     Rule("sin",      lambda out, x: (cos(x),),                             ("cos(x)",)),
+    "cos":     Rule("cos",      lambda out, x: (-sin(x),),                            ("-sin(x)",)),
 }  # fmt: skip

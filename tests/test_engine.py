@@ -6,6 +6,7 @@ import gc
 import math
 import operator
 import random
+import re
 import sys
 import threading
 import tracemalloc
@@ -545,3 +546,311 @@ def test_hooks_see_every_made_node_and_every_ordering_and_nest():
     with leafy:
         w = x * x
     assert w.op == "" and w.parents == () and w.data == 4.0
+
+
+# ---- what PyTorch and micrograd users type (#16) ---------------------------------------------------
+
+
+def _grads(out, *inputs):
+    return tuple(g.data for g in grad(out, list(inputs)))
+
+
+@pytest.mark.parametrize(
+    "build, expected",
+    [
+        (lambda a, b: 0 ** b, (0.0, 0.0)),  # rpow at a zero base: d/db = 0 (PyTorch's limit)
+        (lambda a, b: a ** b, (0.0, 0.0)),  # Value(0) ** Value(2)
+        (lambda a, b: a ** 0.0 * b, (0.0, 1.0)),  # d/dx x**0 = 0, even at x = 0
+        (lambda a, b: a ** (b - 2.0), (0.0, 0.0)),  # Value(0) ** Value(0): 1, both derivatives 0
+        (lambda a, b: a ** 3 + a ** b, (0.0, 0.0)),
+    ],
+    ids=["0**b", "0**b (vpow)", "x**0 at 0", "0**0 (vpow)", "x**3 + x**b at 0"],
+)
+def test_powers_at_a_zero_base_take_pytorchs_limits(build, expected):
+    a, b = Value(0.0, label="a"), Value(2.0, label="b")
+    assert _grads(build(a, b), a, b) == expected
+
+
+def test_powers_at_a_zero_base_agree_with_torch(torch):
+    cases = [(0.0, 2.0), (0.0, 3.0), (0.0, 1.0), (0.0, 0.0), (2.0, 0.0), (-2.0, 0.0)]
+    for a0, b0 in cases:
+        a, b = Value(a0), Value(b0)
+        ta, tb = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (a0, b0))
+        if a0 >= 0:
+            ours = _grads(a**b, a, b)
+            theirs = [g.item() for g in torch.autograd.grad(ta**tb, [ta, tb])]
+            assert ours == pytest.approx(theirs, abs=0), (a0, b0)
+        ours_pow = _grads(a**b0, a)
+        theirs_pow = torch.autograd.grad(ta**b0, [ta])[0].item()
+        assert ours_pow == pytest.approx((theirs_pow,), abs=0), (a0, b0)
+
+
+def test_negative_base_with_a_value_exponent_names_vpow_never_nan():
+    a, b = Value(-2.0, label="a"), Value(2.0, label="b")
+    y = a**b
+    assert y.data == 4.0
+    with pytest.raises(ValueError, match=r"backward through vpow\(a, b\) = 4.0.*negative base -2.0.*b.item\(\)"):
+        y.backward()
+    with pytest.raises(ValueError, match=r"rpow.*negative base -2.0"):
+        ((-2.0) ** b).backward()
+    a.grad = b.grad = 0.0
+    (a ** b.item()).backward()  # a constant exponent: the base's derivative exists
+    assert a.grad == -4.0
+
+
+def test_bool_is_data_not_zero():
+    assert not Value(0.0) and not Value(-0.0)
+    assert Value(1e-300) and Value(-2.0)
+    loss = Value(3.0) - 3
+    assert (1 if loss else 0) == 0
+
+
+def test_item_and_format_give_the_number():
+    v = Value(1 / 3, label="v")
+    assert v.item() == 1 / 3 and type(v.item()) is float
+    assert f"{v:.4f}" == "0.3333" and format(v, "e") == format(1 / 3, "e")
+    assert f"{v}" == repr(v) == str(v)
+
+
+@pytest.mark.parametrize(
+    "call", [float, int, math.exp, lambda v: math.isclose(v, 1.0)], ids=["float", "int", "exp", "isclose"]
+)
+def test_float_and_math_say_how_to_get_the_number_or_stay_in_the_graph(call):
+    with pytest.raises(TypeError, match=r"v\.item\(\).*v\.exp\(\)"):
+        call(Value(1.0))
+
+
+def test_no_grad_makes_leaves_and_nests_and_ends():
+    from autograd_scalar import engine, no_grad
+
+    x = Value(2.0)
+    with no_grad():
+        y = (x * x).tanh() + x.sin()
+        with no_grad():
+            z = x ** Value(2.0)
+    assert (y.op, y.parents, z.op, z.parents) == ("", (), "", ())
+    assert y.data == math.tanh(4.0) + math.sin(2.0) and z.data == 4.0
+    assert engine._make_hooks == ()
+    assert (x * x).parents == (x, x)  # after the block, graphs again
+
+    @no_grad()
+    def evaluate(v):
+        return v * 3
+
+    assert evaluate(x).parents == () and (x * 3).parents == (x,)
+    with pytest.raises(KeyError), no_grad():
+        raise KeyError("x")
+    assert engine._make_hooks == ()
+
+
+def test_no_grad_is_exported():
+    import autograd_scalar
+
+    assert autograd_scalar.no_grad is autograd_scalar.engine.no_grad and "no_grad" in autograd_scalar.__all__
+
+
+def test_detach_is_a_leaf_with_the_same_data():
+    x = Value(3.0, label="x")
+    y = x * x
+    d = y.detach()
+    assert (d.data, d.op, d.parents, d.grad) == (9.0, "", (), 0.0) and d is not y
+    (d * x).backward()
+    assert x.grad == 9.0 and y.grad == 0.0  # nothing reached y's graph through d
+
+
+def test_backward_gradient_seeds_the_root():
+    x = Value(2.0)
+    y = x * x
+    y.backward(gradient=0.5)
+    assert (y.grad, x.grad) == (0.5, 2.0)
+    y.backward(3)
+    assert x.grad == 2.0 + 12.0
+    for bad, error in [(math.nan, ValueError), ("1", TypeError), (True, TypeError), (10**400, ValueError)]:
+        with pytest.raises(error, match="backward"):
+            y.backward(bad)
+
+
+def test_an_input_the_output_does_not_depend_on_keeps_grad_zero():
+    x, unused = Value(2.0), Value(5.0)
+    (x * 3).backward()
+    assert (x.grad, unused.grad) == (3.0, 0.0)
+
+
+# ---- copies and pickles: never a RecursionError ------------------------------------------------
+
+
+def _labelled_graph():
+    x, w = Value(0.5, label="x"), Value(-1.5, label="w")
+    h = (x * w).tanh()
+    y = h * h + x
+    y.backward()
+    return x, w, h, y
+
+
+def test_copy_copy_shares_the_parents():
+    import copy
+
+    x, w, h, y = _labelled_graph()
+    c = copy.copy(y)
+    assert c is not y and c.parents == y.parents and (c.data, c.grad, c.op) == (y.data, y.grad, y.op)
+    before = x.grad
+    c.backward()
+    assert x.grad == pytest.approx(2 * before)  # through the copy, the original leaves receive gradient
+    c.data = 0.0
+    assert y.data != 0.0
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_deepcopy_and_pickle_copy_the_graph_and_keep_shared_nodes_shared(how):
+    import copy
+    import pickle
+
+    x, w, h, y = _labelled_graph()
+    if how == "deepcopy":
+        y2, x2, h2 = copy.deepcopy([y, x, h])
+    else:
+        y2, x2, h2 = pickle.loads(pickle.dumps([y, x, h]))
+    assert [(n.data, n.grad, n.label, n.op) for n in topological_order(y2)] == [
+        (n.data, n.grad, n.label, n.op) for n in topological_order(y)
+    ]
+    assert y2.parents[1] is x2 and h2 in y2.parents[0].parents  # the same nodes, not copies of them
+    assert not set(topological_order(y2)) & set(topological_order(y))
+    x2.grad = 0.0
+    y2.backward()
+    assert x2.grad == pytest.approx(x.grad) and x.grad == pytest.approx(x.grad)  # the original is untouched
+
+
+def test_a_million_node_chain_deepcopies_and_pickles():
+    import copy
+    import pickle
+
+    assert sys.getrecursionlimit() <= 10_000
+    x, y = _chain(1_000_000)
+    z = copy.deepcopy(y)
+    assert z.data == y.data and z is not y
+    del z
+    restored = pickle.loads(pickle.dumps(y))
+    assert restored.data == y.data
+    restored.backward()
+    leaf = topological_order(restored)[0]
+    assert leaf.grad == pytest.approx(0.999999**500_000, rel=1e-9) and x.grad == 0.0
+
+
+def test_an_abandoned_pickle_leaves_nothing_that_breaks_the_next():
+    import pickle
+
+    x, y = _chain(50_000)
+
+    class Full:
+        def write(self, data):
+            raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        pickle.Pickler(Full()).dump(y)
+    assert pickle.loads(pickle.dumps(y)).data == y.data
+
+
+# ---- micrograd's names --------------------------------------------------------------------------
+
+
+def test_micrograd_prev_and_op_work_so_its_draw_dot_runs():
+    def trace(root):  # micrograd's trace_graph.ipynb, verbatim
+        nodes, edges = set(), set()
+
+        def build(v):
+            if v not in nodes:
+                nodes.add(v)
+                for child in v._prev:
+                    edges.add((child, v))
+                    build(child)
+
+        build(root)
+        return nodes, edges
+
+    a, b = Value(2.0), Value(-3.0)
+    y = (a * b + a).relu()
+    nodes, edges = trace(y)
+    assert len(nodes) == 5 and len(edges) == 5  # a, b, a*b, +a, relu
+    assert [n._op for n in (y, y.parents[0], a)] == ["relu", "+", ""]
+
+
+def test_micrograd_constructor_and_backward_closure_say_what_to_do():
+    a, b = Value(1.0), Value(2.0)
+    with pytest.raises(TypeError, match=r"Value\(data, _children, _op\).*a \+ b.*define_op"):
+        Value(3.0, (a, b), "+")
+    with pytest.raises(TypeError, match="define_op"):
+        Value(3.0, (a, b))
+    with pytest.raises(AttributeError, match=r"RULES\[v.op\].*backward\(\).*trace_backward"):
+        (a + b)._backward()
+    with pytest.raises(AttributeError, match="'Value' object has no attribute 'foo'"):
+        a.foo  # noqa: B018
+    with pytest.raises(AttributeError):  # __slots__: per-parameter state goes in a dict keyed by the Value
+        a.m = 0
+
+
+def test_one_rule_for_fractions_and_decimals():
+    from decimal import Decimal
+
+    assert Value(Fraction(1, 3)).data == 1 / 3 and Value(Decimal("0.1")).data == 0.1
+    assert (Value(2.0) * Decimal("1.5")).data == 3.0 and (Decimal("1.5") + Value(1.0)).data == 2.5
+    assert Value(Fraction(1, 10**400)).data == 0.0  # rounded to the nearest float, as float() does
+
+
+def test_a_bool_is_refused_saying_why():
+    with pytest.raises(TypeError, match=r"got True \(bool\).*comparison"):
+        Value(True)
+    with pytest.raises(TypeError, match="mul: .*False"):
+        Value(1.0) * False
+
+
+# ---- #15: no silent inf in .grad, numbers outside float range named ------------------------------
+
+
+def test_an_accumulated_grad_that_overflows_is_named_not_silent():
+    x = Value(1.0, label="x")
+    y = x * 1e308
+    y.backward()
+    with pytest.raises(FloatingPointError, match=r"'x''s .grad 1e\+308 \+ this pass's 1e\+308 is inf.*zero_grad"):
+        y.backward()
+    assert x.grad == 1e308
+    for check in ({"check_finite": True}, {}):
+        with pytest.raises(FloatingPointError, match="'x'"):
+            y.backward(**check)
+    with detect_anomaly(), pytest.raises(FloatingPointError, match="'x'"):
+        y.backward()
+
+
+def test_exp_near_its_limit_twice_is_named():
+    x = Value(709.78, label="x")
+    y = x.exp()
+    y.backward()
+    with pytest.raises(FloatingPointError, match=r"exp\(x\)'s .grad|'x''s .grad"):
+        y.backward()
+
+
+@pytest.mark.parametrize(
+    "build, error, word",
+    [
+        (lambda x: Value(10**400), ValueError, "Value: expected a number within the float range"),
+        (lambda x: Value(-(10**400)), ValueError, "Value: "),
+        (lambda x: x + 10**400, ValueError, "add: "),
+        (lambda x: 10**400 * x, ValueError, "mul: "),
+        (lambda x: x < 10**400, ValueError, "<: "),
+        (lambda x: x ** 10**400, ValueError, "pow: "),
+        (lambda x: Value(Fraction(10**400, 3)), ValueError, "Value: "),
+        (lambda x: Value(10**5000), ValueError, "an int of about 5000 digits"),
+    ],
+    ids=["Value", "-Value", "add", "rmul", "lt", "pow", "Fraction", "5000 digits"],
+)
+def test_numbers_beyond_float_range_are_named(build, error, word):
+    with pytest.raises(error, match=re.escape(word)) as info:
+        build(Value(1.0))
+    assert "1000000000" in str(info.value) or "digits" in str(info.value)
+
+
+def test_numpy_durations_are_not_numbers():
+    np = pytest.importorskip("numpy")
+    with pytest.raises(TypeError, match=r"Value: expected a real number or a Value, got .*timedelta64"):
+        Value(np.timedelta64(3, "D"))
+    with pytest.raises(TypeError, match="add: "):
+        Value(1.0) + np.timedelta64(1, "ns")

@@ -15,22 +15,23 @@ from autograd_scalar.rules import RULES
 from autograd_scalar.testing.ops import OPS
 
 IDS = [op.name for op in OPS]
+BUILT_IN = {name for name, rule in RULES.items() if rule.forward is None}  # a user's define_op rows carry a forward
 
 
 def test_every_rule_has_an_op_entry_and_words():
-    assert {op.rule for op in OPS} == set(RULES)
+    assert {op.rule for op in OPS} == BUILT_IN
     for name, rule in RULES.items():
         assert len(rule.words) == len(rule.inputs), name
         assert rule.local.__code__.co_argcount == 1 + len(rule.inputs), name
 
 
 def test_every_public_operation_is_in_the_table():
-    methods = {"exp", "log", "tanh", "sigmoid", "relu", "sqrt"}
-    assert methods <= set(RULES)
+    methods = {"exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos"}
+    assert methods <= BUILT_IN
     x = Value(1.5)
     made = {(x + 1).op, (x - 1).op, (x * 2).op, (x / 2).op, (-x).op, (x**2).op, (2**x).op, (x**x).op, abs(x).op}
     made |= {getattr(x, m)().op for m in methods}
-    assert made == set(RULES)
+    assert made == BUILT_IN
 
 
 def _point(draw_floats, op):

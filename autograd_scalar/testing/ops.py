@@ -102,6 +102,8 @@ OPS: tuple[Op, ...] = (
         "sqrt", "sqrt", lambda a: a.sqrt(), "sqrt({0})", ((0.3, 5),), lambda a: 0.3 < a < 1e3,
         bad=(((-1.0,), ValueError, "sqrt"), ((-1e-9,), ValueError, "sqrt")),
     ),
+    Op("sin", "sin", lambda a: a.sin(), "sin({0})", ((-4, 4),), lambda a: abs(a) < 1e3),
+    Op("cos", "cos", lambda a: a.cos(), "cos({0})", ((-4, 4),), lambda a: abs(a) < 1e3),
     Op(
         "abs", "abs", lambda a: abs(a), "abs({0})", ((-3, 3),), lambda a: abs(a) > 1e-3,
         higher_order=False,
