@@ -3,7 +3,9 @@
 Pins down: the CSP allows exactly the page's own script and style (their SHA-256 hashes match) and
 nothing else; no label can end the JSON's script element or open a comment; the JSON carries the
 labels back intact; the page refers to no external resource; writing a page changes no .grad, even
-one that was not zero; each notebook view gets its own id; a graph too large to draw is refused.
+one that was not zero; each notebook view gets its own id; a graph too large to draw is refused, the
+limit counting what one view shows (a grouped MLP sample of 981 nodes fits); a lone surrogate in a label
+or the title is shown as its escape; a failed write keeps the old page (atomic).
 """
 
 from __future__ import annotations
@@ -101,3 +103,43 @@ def test_huge_graphs_are_refused_before_anything_is_written(tmp_path):
         export_html(y, target, max_nodes=100)
     assert not target.exists()
     assert "asc-step" in show_steps(y, max_nodes=200)._repr_html_()
+
+
+def test_a_lone_surrogate_label_is_shown_escaped_not_a_crash(tmp_path):
+    # "\ud800" cannot be written as UTF-8: the page shows it as the escape \ud800, in the drawing and the list
+    x = Value(1.5, label="\ud800")
+    y = Value(2.0, label="ok\udfff\ufffe") * x
+    path = export_html(y.tanh(), tmp_path / "surrogate.html", title="title \ud800")
+    page = path.read_bytes().decode("utf-8")  # valid UTF-8 throughout
+    assert "\\ud800" in page and "\\udfff" in page and "title \\ud800" in page
+    assert not re.search("[\ud800-\udfff]", page)
+    assert "\\ud800" in show_steps(y)._repr_html_()
+
+
+def test_export_is_atomic_a_failed_write_keeps_the_old_page(tmp_path, monkeypatch):
+    import os
+
+    target = tmp_path / "page.html"
+    target.write_text("the old page", encoding="utf-8")
+
+    def broken_fsync(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)  # the disk fills up after most of the page is written
+    with pytest.raises(OSError, match="No space left"):
+        export_html(example("sigmoid"), target)
+    assert target.read_text(encoding="utf-8") == "the old page"
+    assert [p.name for p in tmp_path.iterdir()] == ["page.html"]  # no temporary file left behind
+
+
+def test_a_grouped_graph_is_limited_by_what_one_view_shows(tmp_path):
+    from autograd_scalar.examples import mlp_sample
+
+    loss, _ = mlp_sample()
+    page = export_html(loss, tmp_path / "mlp.html").read_text(encoding="utf-8")  # 981 nodes, at most 66 per view
+    data = json.loads(re.search(r'class="asc-data">(.*?)</script>', page, re.S).group(1))
+    assert len(data["views"]) == 1 + 33 and max(v["boxes"] for v in data["views"]) <= 66
+    assert page.count('class="asc-view"') == 34 and page.count("<details>") == 33  # each group's steps, listed
+    too_many = r"inside layers\.\d\.neurons\.\d+ would show 6\d boxes, more than max_nodes=40"
+    with pytest.raises(ValueError, match=too_many):
+        export_html(loss, tmp_path / "small.html", max_nodes=40)

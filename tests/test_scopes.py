@@ -1,0 +1,120 @@
+"""Groups: ``with scope(name):`` and every ``Neuron`` call, recorded without touching any node.
+
+Pins down: a scope groups exactly the nodes made inside it, scopes nest, the name is checked, and a
+block that raises still closes; a Neuron call groups its sums, products and activation with its own
+weights and bias but never its inputs; a neuron called twice makes two groups and its shared
+parameters sit outside both; a neuron call inside a scope is a group inside that group; grouping
+changes no data and no gradient, bit for bit, and the compiler traces a grouped model to the same
+numbers; a call's record goes when its graph does.
+"""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+import autograd_scalar as ag
+import autograd_scalar.nn as nn
+from autograd_scalar import Value, scope
+from autograd_scalar.engine import topological_order
+from autograd_scalar.nn import MLP, Neuron
+from autograd_scalar.scopes import _calls, find_groups
+
+
+def test_a_scope_holds_the_nodes_made_inside_it():
+    x = Value(2.0, label="x")
+    before = x * 3
+    with scope("block") as block:
+        inside = (before + x).tanh()
+    after = inside * 2
+    groups = find_groups(topological_order(after))
+    assert groups[inside] is block and groups[inside.parents[0]] is block
+    assert groups[before] is None and groups[after] is None
+    assert groups[x] is None  # x is used outside the block too
+
+
+def test_scopes_nest_and_close_on_error():
+    with scope("outer") as outer:
+        with scope("inner") as inner:
+            y = Value(1.0) * 2
+        z = y + 1
+    assert inner.parent is outer and find_groups([y, z])[y] is inner and find_groups([y, z])[z] is outer
+    with pytest.raises(ZeroDivisionError):
+        with scope("fails"):
+            Value(1.0) / 0.0
+    w = Value(1.0) * 5  # the failed block's hook is gone
+    assert find_groups([w])[w] is None
+    for bad in ("", None, 3):
+        with pytest.raises(ValueError, match="scope: the name must be a non-empty string"):
+            with scope(bad):
+                pass
+
+
+def test_a_neuron_call_is_a_group_without_its_inputs():
+    n = Neuron(3, seed=1)
+    x = [Value(1.0, label="x0"), Value(-2.0, label="x1"), 0.5]
+    y = n(x)
+    order = topological_order(y)
+    groups = find_groups(order)
+    g = groups[y]
+    assert g.kind == "neuron" and g.output is y
+    made = [v for v in order if v.op]
+    assert len(made) == 3 + 3 + 1 and all(groups[v] is g for v in made)  # 3 products, 3 sums, tanh
+    assert all(groups[p] is g for p in n.parameters())
+    assert groups[x[0]] is None and groups[x[1]] is None
+
+
+def test_a_neuron_used_twice_makes_two_groups_and_its_parameters_sit_outside():
+    n = Neuron(1, activation="tanh", seed=0)
+    y = n([n([Value(0.3, label="x")])])
+    groups = find_groups(topological_order(y))
+    inner_out = y.parents[0].parents[1].parents[1]  # tanh(b + w0*inner_out): the first call's output
+    first, second = groups[inner_out], groups[y]
+    assert first is not second and first.kind == second.kind == "neuron"
+    assert groups[n.w[0]] is None and groups[n.b] is None  # used by both calls
+
+
+def test_a_neuron_inside_a_scope_nests():
+    model = MLP(2, [2, 1], seed=0)
+    with scope("sample") as sample:
+        out = model([1.0, 2.0])
+    groups = find_groups(topological_order(out))
+    assert groups[out].parent is sample and groups[out].name == "layers.1.neurons.0"
+
+
+def _mlp_step(seed):
+    model = MLP(2, [8, 8, 1], seed=seed)
+    data = [([0.5, -1.0], 1.0), ([-0.3, 0.8], -1.0), ([1.2, 0.1], 1.0)]
+    loss = sum(((model(x) - y) ** 2 for x, y in data), Value(0.0))
+    loss.backward()
+    return [v.data.hex() for v in topological_order(loss)] + [p.grad.hex() for p in model.parameters()]
+
+
+def test_grouping_changes_no_number(monkeypatch):
+    grouped = _mlp_step(3)
+    monkeypatch.setattr(nn, "note_call", lambda *args: None)
+    assert _mlp_step(3) == grouped
+
+
+def test_the_compiler_traces_a_grouped_model_to_the_same_numbers():
+    model = MLP(2, [4, 1], seed=2)
+    cf = ag.compile(lambda x0, x1: model([x0, x1]))
+    value = cf(0.5, -1.0)
+    grads = [p.grad for p in model.parameters()]
+    model.zero_grad()
+    y = model([0.5, -1.0])
+    y.backward()
+    assert value == pytest.approx(y.data, rel=1e-12)
+    assert grads == pytest.approx([p.grad for p in model.parameters()], rel=1e-12)
+
+
+def test_a_calls_record_goes_with_its_graph():
+    gc.collect()
+    before = len(_calls)
+    model = MLP(2, [4, 1], seed=0)
+    y = model([1.0, 2.0])
+    assert len(_calls) == before + 5
+    del y
+    gc.collect()
+    assert len(_calls) == before
