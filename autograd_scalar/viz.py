@@ -301,6 +301,40 @@ def _dot_statements(scene: _Scene, rankdir: str) -> list[str]:
     return lines
 
 
+def _dot_clusters(root: Value) -> list[str]:
+    """Each group of the graph (a ``Neuron`` call, a ``scope`` block: :mod:`autograd_scalar.scopes`) as a
+    cluster around its boxes, nested as the groups nest; the step-through shows the same groups."""
+    from .scopes import find_groups
+
+    nodes = topological_order(root)
+    groups = find_groups(nodes)
+    members: dict[Any, list[int]] = {}
+    children: dict[Any, list[Any]] = {}
+    for i, node in enumerate(nodes):
+        group = groups[node]
+        if group is None:
+            continue
+        members.setdefault(group, []).append(i)
+        path = group.path
+        for parent, child in zip((None, *path[:-1]), path):
+            if child not in children.setdefault(parent, []):
+                children[parent].append(child)
+    lines: list[str] = []
+
+    def emit(group: Any) -> None:
+        lines.append(f"subgraph cluster_{len(lines)} {{")
+        lines.append(f'  label=<{_dot_html(clean_label(group.name))}>; style="rounded,dashed"; color="#7048e8"; '
+                     'fontcolor="#5233c4"; fontsize=10;')
+        lines.extend(f"  v{i};" + (f" op{i};" if nodes[i].op else "") for i in members.get(group, []))
+        for child in children.get(group, []):
+            emit(child)
+        lines.append("}")
+
+    for group in children.get(None, []):
+        emit(group)
+    return lines
+
+
 def _dot_box_label(box: _Box) -> str:
     rows = []
     if box.label or box.uses > 1:
@@ -347,7 +381,7 @@ def to_dot(
         root, show_data=show_data, show_grad=show_grad, fmt=fmt, highlight=highlight, max_nodes=max_nodes,
         caller="to_dot",
     )  # fmt: skip
-    body = "\n".join("  " + line for line in _dot_statements(scene, rankdir))
+    body = "\n".join("  " + line for line in _dot_statements(scene, rankdir) + _dot_clusters(root))
     return "digraph autograd {\n" + body + "\n}\n"
 
 
@@ -398,7 +432,7 @@ def draw_graph(
         caller="draw_graph",
     )  # fmt: skip
     graph = graphviz.Digraph("autograd", format="svg")
-    graph.body.extend("\t" + line + "\n" for line in _dot_statements(scene, rankdir))
+    graph.body.extend("\t" + line + "\n" for line in _dot_statements(scene, rankdir) + _dot_clusters(root))
     return graph
 
 

@@ -5,12 +5,13 @@ block that raises still closes; a Neuron call groups its sums, products and acti
 weights and bias but never its inputs; a neuron called twice makes two groups and its shared
 parameters sit outside both; a neuron call inside a scope is a group inside that group; grouping
 changes no data and no gradient, bit for bit, and the compiler traces a grouped model to the same
-numbers; a call's record goes when its graph does.
+numbers; a call's record goes when its graph does; viz draws the same groups as nested DOT clusters.
 """
 
 from __future__ import annotations
 
 import gc
+import re
 
 import pytest
 
@@ -118,3 +119,25 @@ def test_a_calls_record_goes_with_its_graph():
     del y
     gc.collect()
     assert len(_calls) == before
+
+
+def test_viz_draws_the_same_groups_as_clusters(tmp_path):
+    from conftest import require_executable
+
+    from autograd_scalar.viz import render, to_dot
+
+    model = MLP(2, [2, 1], seed=0)
+    with scope('batch <b>&"'):
+        y = model([Value(0.5, label="x0"), Value(-1.0, label="x1")])
+    dot = to_dot(y)
+    clusters = re.findall(r"subgraph cluster_\d+ \{\n\s+label=<([^>]*)>", dot)
+    assert clusters[0] == "batch &lt;b&gt;&amp;&quot;"  # the scope, escaped, around the neurons
+    assert sorted(clusters[1:]) == ["layers.0.neurons.0", "layers.0.neurons.1", "layers.1.neurons.0"]
+    outer = dot.index("subgraph cluster_")
+    assert dot.count("{", outer) == dot.count("}", outer) - 1  # nested in the scope: all close before the graph does
+    order = topological_order(y)
+    inner = re.search(r"label=<layers\.1\.neurons\.0>;[^\n]*\n((?:\s+v\d+;(?: op\d+;)?\n)+)", dot).group(1)
+    shown = {int(i) for i in re.findall(r"v(\d+);", inner)}
+    assert shown == {i for i, node in enumerate(order) if find_groups(order)[node] is find_groups(order)[y]}
+    require_executable("dot", "apt-get install graphviz")
+    assert render(y, tmp_path / "grouped.png").read_bytes()[:4] == b"\x89PNG"
