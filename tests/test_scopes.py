@@ -138,6 +138,7 @@ def test_viz_draws_the_same_groups_as_clusters(tmp_path):
     order = topological_order(y)
     inner = re.search(r"label=<layers\.1\.neurons\.0>;[^\n]*\n((?:\s+v\d+;(?: op\d+;)?\n)+)", dot).group(1)
     shown = {int(i) for i in re.findall(r"v(\d+);", inner)}
-    assert shown == {i for i, node in enumerate(order) if find_groups(order)[node] is find_groups(order)[y]}
+    groups = find_groups(order)
+    assert shown == {i for i, node in enumerate(order) if groups[node] is groups[y]}
     require_executable("dot", "apt-get install graphviz")
     assert render(y, tmp_path / "grouped.png").read_bytes()[:4] == b"\x89PNG"
