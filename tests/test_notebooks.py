@@ -2,7 +2,7 @@
 
 ``python -m pytest`` runs every notebook in ``notebooks/`` top to bottom (``--nbmake`` in
 pyproject's ``addopts``, ``notebooks`` in ``testpaths``), and a cell that raises fails the run.
-These tests pin down the rest: the four notebooks exist and are collected by that command, they
+These tests pin down the rest: the notebooks exist and are collected by that command, they
 are stored without outputs (so a diff shows only what changed), each asserts the numbers it
 states, each opens with its title and the questions it answers, their maths is well formed, they
 fetch nothing from the network, and the README links each one.
@@ -26,6 +26,7 @@ EXPECTED = [
     "02_branching_and_accumulation.ipynb",
     "03_scalars_to_matrices.ipynb",
     "04_training_an_mlp.ipynb",
+    "05_digits.ipynb",
 ]
 
 

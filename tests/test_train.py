@@ -446,3 +446,20 @@ def test_train_command_digits_short_run_and_its_plot(tmp_path, capsys):
                           "(1797 8x8 images, seed 0; 1438 for training, 359 held out)")
     assert "cross_entropy loss" in out and re.search(r"held-out accuracy \S+% \(\d+/359\)", out)
     assert imread(plot).shape[:2] == (560, 1700)
+
+
+def test_digits_with_the_defaults_reaches_95_percent_held_out(tmp_path, capsys):
+    """The README's digits command, compiled (about 4 s here): >= 95 % on the 359 held-out images."""
+    from conftest import require_module
+
+    require_module("sklearn", "pip install 'autograd-scalar[datasets]'")
+    from autograd_scalar.datasets import digits
+
+    path = tmp_path / "digits.json"
+    assert cli.main(["train", "--dataset", "digits", "--loss", "cross_entropy", "--out", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "MLP(64, [32, 10]" in out and "adam lr 0.01, batch 32, 10 epochs" in out
+    printed = re.search(r"held-out accuracy (\S+)% \((\d+)/359\)", out)
+    assert printed and float(printed.group(1)) >= 95.0
+    _, X_test, _, y_test = train_test_split(*digits(), 0.2, seed=0)
+    assert evaluate(MLP.load(path), X_test, y_test, "cross_entropy", compile=False)[1] == int(printed.group(2)) / 359
