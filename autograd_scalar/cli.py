@@ -159,24 +159,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--dataset", choices=["moons", "circles", "spirals", "spirals3", "xor", "digits"],
                        default="moons", help="two classes in the plane; spirals3: three; digits: 8x8 images of 0-9")
-    train.add_argument("--points", type=int, help="number of points in a toy dataset (default 100)")
+    train.add_argument("--points", type=int, help="number of points in a toy dataset (default: 100)")
     train.add_argument("--noise", type=float,
-                       help="standard deviation of the noise added to a toy dataset's points (default 0.1)")
+                       help="standard deviation of the noise added to a toy dataset's points (default: 0.1)")
     train.add_argument("--test-fraction", type=float, default=0.2,
                        help="fraction of each class held out to measure accuracy on unseen data; 0 holds out none")
-    train.add_argument("--hidden", help="hidden layer sizes, comma-separated (default 16,16; digits: 32)")
+    train.add_argument("--hidden", help="hidden layer sizes, comma-separated (default: 16,16; digits: 32)")
     train.add_argument("--activation", choices=["tanh", "relu", "sigmoid"], default="tanh",
                        help="activation of the hidden layers")
     train.add_argument("--loss", choices=["bce", "hinge", "cross_entropy"],
                        help="binary cross-entropy on the logit, the max-margin hinge loss, or softmax cross-entropy "
                        "over k classes (default: bce for two classes, cross_entropy for more)")
     train.add_argument("--optimizer", choices=["adam", "sgd"], default="adam", help="how to step the parameters")
-    train.add_argument("--lr", type=float, help="learning rate (default 0.05; digits: 0.01)")
+    train.add_argument("--lr", type=float, help="learning rate (default: 0.05; digits: 0.01)")
     train.add_argument("--momentum", type=float, default=None, help="momentum (sgd only; default 0.9 with sgd)")
     train.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay")
-    train.add_argument("--epochs", type=int, help="passes over the training set (default 100; digits: 10)")
+    train.add_argument("--epochs", type=int, help="passes over the training set (default: 100; digits: 10)")
     train.add_argument("--batch-size", type=int,
-                       help="samples per step; 0 means the whole training set (default 0; digits: 32)")
+                       help="samples per step; 0 means the whole training set (default: 0; digits: 32)")
     train.add_argument("--seed", type=int, default=0, help="seed of the data, the initial weights and the shuffling")
     train.add_argument("--out", metavar="PATH", help="save the trained model here as JSON")
     train.add_argument("--no-compile", action="store_true",

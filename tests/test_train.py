@@ -463,3 +463,12 @@ def test_digits_with_the_defaults_reaches_95_percent_held_out(tmp_path, capsys):
     assert printed and float(printed.group(1)) >= 95.0
     _, X_test, _, y_test = train_test_split(*digits(), 0.2, seed=0)
     assert evaluate(MLP.load(path), X_test, y_test, "cross_entropy", compile=False)[1] == int(printed.group(2)) / 359
+
+
+def test_train_command_digits_without_scikit_learn_names_the_extra(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "sklearn", None)                # import sklearn -> ImportError
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    assert cli.main(["train", "--dataset", "digits", "--epochs", "1"]) == 1
+    captured = capsys.readouterr()
+    assert "autograd-scalar train: digits: needs scikit-learn (pip install 'autograd-scalar[datasets]')" in captured.err
+    assert captured.out == "" and captured.err.count("\n") == 1
