@@ -36,6 +36,7 @@ import inspect
 import keyword
 import math
 import numbers
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -684,6 +685,8 @@ class CompiledFunction:
         self._code: Any = None
         self._source = ""
         self.full = False
+        self.timings: list[dict[str, float]] = []
+        """Per trace: its node count and the seconds spent tracing, writing the code and compiling it."""
         """Whether the variant cache is full (further variants run on the interpreter)."""
         try:
             parameters = inspect.signature(fn).parameters.values()
@@ -850,11 +853,16 @@ class CompiledFunction:
         return [c[i] for c in cols]
 
     def _add_trace(self, cols: list[list], i: int) -> None:
+        started = time.perf_counter()
         trace = self._trace(self._sample(cols, i))
+        traced = time.perf_counter()
         self._traces.append(trace)
         self._verified.append((False, False))
         trace.values = [s.data for s in trace.slots]
-        self._rebuild()
+        written = self._rebuild()
+        done = time.perf_counter()
+        self.timings.append({"nodes": len(trace.created), "trace": traced - started, "codegen": written - traced,
+                             "compile": done - written})
 
     def _trace(self, sample: list) -> _Trace:
         grads = [p.grad for p in self._params]
@@ -926,8 +934,8 @@ class CompiledFunction:
             "the branch becomes a guard"
         )
 
-    def _rebuild(self) -> None:
-        """Name the parameters, write every variant's code, and compile it."""
+    def _rebuild(self) -> float:
+        """Name the parameters, write every variant's code, and compile it; returns when writing ended."""
         for trace in self._traces:
             slot_ids = {id(s) for s in trace.slots}
             compared = [x for g in trace.guards for x in (g[2], g[3]) if isinstance(x, Value)]
@@ -961,10 +969,12 @@ class CompiledFunction:
                 t.param_values = [p.data for p in self._params]
         lines = self._function(variants, slot_names, param_names, param_grads, slot_grads, first)
         self._source = "\n".join(lines) + "\n"
+        written = time.perf_counter()
         namespace = dict(_NAMESPACE)
         namespace.update(extern)
         exec(builtins.compile(self._source, f"<compiled {self.__name__}>", "exec"), namespace)  # our own text
         self._code = namespace["compiled"]
+        return written
 
     def _function(self, variants: list[_Variant], slot_names: list[str], param_names: dict[int, str],
                   param_grads: dict[int, str], slot_grads: dict[int, str], first: _Trace) -> list[str]:

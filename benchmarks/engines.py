@@ -16,8 +16,8 @@ from typing import Any, Callable
 from . import floor, workloads
 from .workloads import LR, MLP_SIZES, X0, Case, fan_inputs, second_terms
 
-WORKLOADS = ("chain", "fan_out", "mlp", "second_derivative")
-ENGINES = ("autograd_scalar", "micrograd design", "floor", "torch")
+WORKLOADS = ("chain", "fan_out", "mlp", "second_derivative", "digits")
+ENGINES = ("autograd_scalar", "compiled", "micrograd design", "floor", "torch")
 BASELINE, FLOOR = "micrograd design", "floor"
 
 
@@ -25,6 +25,8 @@ def load(engine: str) -> dict[str, Callable[[int], Case]]:
     """The workloads ``engine`` can run (the micrograd design has no second derivatives)."""
     if engine == "autograd_scalar":
         return _ours()
+    if engine == "compiled":
+        return _compiled()
     if engine == BASELINE:
         return _micrograd_design()
     if engine == FLOOR:
@@ -71,7 +73,100 @@ def _ours() -> dict[str, Callable[[int], Case]]:
         "fan_out": lambda size: workloads.fan_out(Value, size),
         "mlp": lambda size: workloads.mlp(Value, size, make_model),
         "second_derivative": second_derivative,
+        "digits": lambda size: workloads.digits(size, _digits_model),
     }
+
+
+def _digits_model(flat: list[float]) -> tuple[Any, list]:
+    from autograd_scalar.nn import MLP
+
+    nin, nouts = workloads.DIGITS_SIZES
+    model = MLP(nin, list(nouts), activation="tanh", seed=0)
+    params = model.parameters()
+    for p, value in zip(params, flat):
+        p.data = value
+    return model, params
+
+
+def _compiled() -> dict[str, Callable[[int], Case]]:
+    """``ag.compile``: one sample's loss traced once; the batch loop runs inside the generated code.
+
+    ``build`` times a fresh trace, code generation and ``compile()`` of one sample, apart from the step."""
+    import autograd_scalar as ag
+    from autograd_scalar.nn import MLP
+    from autograd_scalar.train import _sample_loss
+
+    def mlp_model(flat: list[float]) -> tuple[Any, list]:
+        nin, nouts = MLP_SIZES
+        model = MLP(nin, list(nouts), activation="relu", seed=0)
+        params = model.parameters()
+        for p, value in zip(params, flat):
+            p.data = value
+        return model, params
+
+    def mlp(size: int) -> Case:
+        flat, X, targets = workloads.mlp_inputs(size)
+        model, params = mlp_model(flat)
+        cf = ag.compile(lambda x, t: (model(x) - t) ** 2)
+
+        def loss_and_backward(cf: Any, params: list) -> float:
+            for p in params:
+                p.grad = 0.0
+            return cf.mean(X, targets)
+
+        def run() -> None:
+            loss_and_backward(cf, params)
+            for p in params:
+                p.data -= LR * p.grad
+
+        def check() -> tuple[float, list[float]]:
+            fresh, fresh_params = mlp_model(flat)
+            loss = loss_and_backward(ag.compile(lambda x, t: (fresh(x) - t) ** 2), fresh_params)
+            return loss, [p.grad for p in fresh_params]
+
+        saved = [p.data for p in params]  # warm up: the trace, and its checks at other inputs and parameters
+        run()
+        run()
+        for p, value in zip(params, saved):
+            p.data = value
+
+        def build() -> dict[str, float]:
+            fresh, _ = mlp_model(flat)
+            one = ag.compile(lambda x, t: (fresh(x) - t) ** 2)
+            one.mean(X[:1], targets[:1])
+            return one.timings[0]
+
+        return Case(run, check, workloads.mlp_nodes(size), build)
+
+    def digits(size: int) -> Case:
+        k = workloads.DIGITS_SIZES[1][-1]
+
+        def compiled_for(model: Any) -> Any:
+            term = _sample_loss(model, "cross_entropy")
+            return ag.compile(lambda x, onehot: term(x, onehot)[0])
+
+        made: dict[int, Any] = {}
+
+        def step(model: Any, params: list, images: list, labels: list) -> float:
+            if id(model) not in made:
+                made[id(model)] = compiled_for(model)
+            for p in params:
+                p.grad = 0.0
+            return made[id(model)].mean(images, [[float(q == c) for q in range(k)] for c in labels])
+
+        case = workloads.digits(size, _digits_model, step)
+        case.run()  # warm up: the trace, and its checks at other inputs and (second batch) other parameters
+        flat, X, y, _ = workloads.digits_inputs(1)
+
+        def build() -> dict[str, float]:
+            one = compiled_for(_digits_model(flat)[0])
+            one.mean(X[:1], [[float(q == y[0]) for q in range(k)]])
+            return one.timings[0]
+
+        case.build = build
+        return case
+
+    return {"mlp": mlp, "digits": digits}
 
 
 def _micrograd_design() -> dict[str, Callable[[int], Case]]:

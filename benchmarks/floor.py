@@ -10,7 +10,24 @@ from __future__ import annotations
 
 import math
 
-from .workloads import LR, MLP_SIZES, X0, C, Case, D, discard, fan_inputs, mlp_inputs, mlp_nodes, second_terms
+from .workloads import (
+    DIGITS_BATCH,
+    DIGITS_LR,
+    DIGITS_SIZES,
+    LR,
+    MLP_SIZES,
+    X0,
+    C,
+    Case,
+    D,
+    digits_inputs,
+    digits_nodes,
+    discard,
+    fan_inputs,
+    mlp_inputs,
+    mlp_nodes,
+    second_terms,
+)
 
 
 def chain(size: int) -> Case:
@@ -132,3 +149,68 @@ def second_derivative(size: int) -> Case:
         return g, [dx, *dw]
 
     return Case(lambda: discard(compute()), compute, 3 * second_terms(size) - 1)
+
+
+def digits(size: int) -> Case:
+    """One digits epoch: MLP(64, [32, 10]) tanh, softmax cross-entropy (shifted by the largest logit),
+    batches of 32, SGD; ``d loss/d z_k = (softmax_k - [k == label]) / n`` and ``tanh' = 1 - h**2``."""
+    flat, X, y, _ = digits_inputs(size)
+    nin, (hidden, k) = DIGITS_SIZES
+
+    def unflatten(flat):
+        W1 = [flat[j * (nin + 1) : j * (nin + 1) + nin] for j in range(hidden)]
+        b1 = [flat[j * (nin + 1) + nin] for j in range(hidden)]
+        base = hidden * (nin + 1)
+        W2 = [flat[base + j * (hidden + 1) : base + j * (hidden + 1) + hidden] for j in range(k)]
+        b2 = [flat[base + j * (hidden + 1) + hidden] for j in range(k)]
+        return W1, b1, W2, b2
+
+    def gradients(W1, b1, W2, b2, images, labels):
+        n = len(images)
+        gW1, gb1 = [[0.0] * nin for _ in range(hidden)], [0.0] * hidden
+        gW2, gb2 = [[0.0] * hidden for _ in range(k)], [0.0] * k
+        loss = 0.0
+        for x, c in zip(images, labels):
+            h = [math.tanh(b + sum(w * xi for w, xi in zip(row, x))) for row, b in zip(W1, b1)]
+            z = [b + sum(w * hj for w, hj in zip(row, h)) for row, b in zip(W2, b2)]
+            m = max(z)
+            e = [math.exp(v - m) for v in z]
+            total = sum(e)
+            loss += math.log(total) + m - z[c]
+            dz = [(ek / total - (q == c)) / n for q, ek in enumerate(e)]
+            for q, dq in enumerate(dz):
+                gb2[q] += dq
+                row = gW2[q]
+                for j, hj in enumerate(h):
+                    row[j] += dq * hj
+            for j, hj in enumerate(h):
+                da = sum(W2[q][j] * dz[q] for q in range(k)) * (1.0 - hj * hj)
+                gb1[j] += da
+                row = gW1[j]
+                for i, xi in enumerate(x):
+                    row[i] += da * xi
+        return loss / n, (gW1, gb1, gW2, gb2)
+
+    def flatten(grads):
+        gW1, gb1, gW2, gb2 = grads
+        return [g for W, b in ((gW1, gb1), (gW2, gb2)) for row, gb in zip(W, b) for g in (*row, gb)]
+
+    params = unflatten(list(flat))
+
+    def run():
+        for start in range(0, size, DIGITS_BATCH):
+            _, grads = gradients(*params, X[start : start + DIGITS_BATCH], y[start : start + DIGITS_BATCH])
+            for values, deltas in zip(params, grads):
+                for j, d in enumerate(deltas):
+                    if isinstance(d, list):
+                        row = values[j]
+                        for i, g in enumerate(d):
+                            row[i] -= DIGITS_LR * g
+                    else:
+                        values[j] -= DIGITS_LR * d
+
+    def check():
+        loss, grads = gradients(*unflatten(list(flat)), X[:DIGITS_BATCH], y[:DIGITS_BATCH])
+        return loss, flatten(grads)
+
+    return Case(run, check, digits_nodes(size))

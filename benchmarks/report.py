@@ -9,6 +9,7 @@ from typing import Any
 from .engines import BASELINE, FLOOR
 
 OURS = "autograd_scalar"
+COMPILED = "compiled"
 
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -39,7 +40,57 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         target(f"chain of {big.get('size', 0):,} nodes: build, backward, free", big.get("median_seconds"), 1.5,
                False, unit=" s"),
         target("import autograd_scalar", results.get("import_ms"), 50, False, unit=" ms"),
+        *compiled_targets(results, find),
     ]
+
+
+def _ratio(a: dict[str, Any], b: dict[str, Any]) -> float | None:
+    if "median_seconds" not in a or "median_seconds" not in b:
+        return None
+    return a["median_seconds"] / b["median_seconds"]
+
+
+def compiled_targets(results: dict[str, Any], find: Any) -> list[dict[str, Any]]:
+    """Issue 13's targets for ``ag.compile`` (the compiled engine), from the same run."""
+
+    def target(name: str, measured: float | None, goal: float, at_least: bool, aim: float | None = None,
+               unit: str = "×") -> dict[str, Any]:  # fmt: skip
+        met = None if measured is None else (measured >= goal if at_least else measured <= goal)
+        return {"target": name, "measured": measured, "goal": goal, "aim": aim, "unit": unit,
+                "at_least": at_least, "met": met}  # fmt: skip
+
+    mlp, ours, base = find("mlp", COMPILED), find("mlp", OURS), find("mlp", BASELINE)
+    digits, digits_ours = find("digits", COMPILED), find("digits", OURS)
+    build = mlp.get("build") or {}
+    step_64 = None  # one interpreted step of 64 points, scaled from the row's size
+    if "median_seconds" in ours:
+        step_64 = ours["median_seconds"] * 64 / ours["size"]
+    total = sum(build.get(k, 0.0) for k in ("trace", "codegen", "compile")) if build else None
+    return [
+        target("MLP step, compiled: times the floor's time", mlp.get("times_floor"), 0.35, False),
+        target("MLP step: compiled speed-up vs the interpreter", _ratio(ours, mlp), 25, True, 40),
+        target("MLP step: compiled speed-up vs micrograd design", _ratio(base, mlp), 250, True),
+        target("building one MLP sample (trace, codegen, compile) vs one interpreted 64-point step",
+               None if total is None or step_64 is None else total / step_64, 1, False),
+        target("code generation per node", 1e6 * build["codegen"] / build["nodes"] if build else None, 15, False,
+               unit=" µs"),
+        target("digits epoch: compiled speed-up vs the interpreter", _ratio(digits_ours, digits), 50, True),
+    ]
+
+
+def build_lines(results: dict[str, Any]) -> list[str]:
+    """The compiled engine's cost of building one sample's code, apart from its step time."""
+    lines = []
+    for r in results["rows"]:
+        b = r.get("build")
+        if r["engine"] != COMPILED or not b:
+            continue
+        total = b["trace"] + b["codegen"] + b["compile"]
+        lines.append(f"compiled, building one {r['workload']} sample ({b['nodes']:,.0f} nodes): trace "
+                     f"{1e3 * b['trace']:.1f} ms, code generation {1e3 * b['codegen']:.1f} ms "
+                     f"({1e6 * b['codegen'] / b['nodes']:.1f} µs/node), compile() {1e3 * b['compile']:.1f} ms; "
+                     f"total {1e3 * total:.1f} ms")
+    return lines
 
 
 def _number(x: float | None, digits: int = 3) -> str:
@@ -53,7 +104,8 @@ def _number(x: float | None, digits: int = 3) -> str:
 def _cells(r: dict[str, Any]) -> list[str]:
     """engine, µs/node, spread, speed-up vs baseline, × floor, bytes/node, gradients."""
     if not r["supported"]:
-        return [r["engine"], "n/a", "", "", "", "", "cannot (no higher-order gradients)"]
+        why = "cannot (no higher-order gradients)" if r["workload"] == "second_derivative" else "not run on this engine"
+        return [r["engine"], "n/a", "", "", "", "", why]
     if not r.get("checked"):
         return [r["engine"], "—", "", "", "", "", f"WRONG (relative error {r['max_relative_error']:.1e}): not timed"]
     speedup = r.get("speedup_vs_baseline")
@@ -94,6 +146,7 @@ def text_table(results: dict[str, Any]) -> str:
         lines.append(title)
         lines.extend(line(c) for c in cells)
     lines.append(f"import autograd_scalar: {results['import_ms']:.1f} ms")
+    lines.extend(build_lines(results))
     lines.append("")
     lines.append("targets (medians of this run):")
     for t in targets(results):
@@ -125,6 +178,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"`import autograd_scalar`: {results['import_ms']:.1f} ms. "
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['system']}, {m['implementation']} {m['python']}; "
         f"`{results['command']}`, {results['when']}.",
+        "",
+        *(line + "." for line in build_lines(results)),
         "",
         "| target | measured | goal | |",
         "|---|---|---|---|",

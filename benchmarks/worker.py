@@ -46,6 +46,9 @@ def serve(engine: str) -> None:
             answer = {"seconds": _time(case(request), request.get("gc", True), request.get("collect", False))}
         elif cmd == "memory":
             answer = {"peak_bytes": _peak(case(request))}
+        elif cmd == "build":
+            build = case(request).build
+            answer = {"unsupported": True} if build is None else build()
         else:
             answer = {"error": f"unknown command {cmd!r}"}
         print(json.dumps(answer), flush=True)

@@ -21,6 +21,9 @@ from typing import Any, Callable
 C, D, X0 = 0.999999, 1e-6, 0.5  # the chain y = y*C + D, from y = X0
 MLP_SIZES = (2, (16, 16, 1))
 LR = 0.05
+DIGITS_SIZES = (64, (32, 10))  # MLP(64, [32, 10]) tanh, softmax cross-entropy
+DIGITS_BATCH = 32
+DIGITS_LR = 0.1
 
 
 @dataclass
@@ -30,6 +33,8 @@ class Case:
     run: Callable[[], None]
     check: Callable[[], tuple[float, list[float]]]
     nodes: int
+    build: Callable[[], dict[str, float]] | None = None
+    """The compiled engine only: trace, write and compile one sample's code afresh; the seconds of each."""
 
 
 def discard(result: object) -> None:
@@ -142,3 +147,72 @@ def mlp(Value: Any, size: int, make_model: Callable[[list[float]], tuple[Any, li
         return loss.data, [p.grad for p in fresh_params]
 
     return Case(run, check, mlp_nodes(size))
+
+
+def digits_inputs(size: int) -> tuple[list[float], list[list[float]], list[int], str]:
+    """``(flat initial weights, images, labels, source)`` for the digits epoch: the first ``size`` of
+    scikit-learn's bundled 8x8 digits (pixels 0..1), or, where scikit-learn is not installed, a seeded
+    synthetic stand-in of the same shape (a noisy template per class). Xavier-uniform weights, zero
+    biases, in ``parameters()`` order."""
+    rng = random.Random(0)
+    nin, nouts = DIGITS_SIZES
+    sizes = [nin, *nouts]
+    flat: list[float] = []
+    for i in range(len(nouts)):
+        bound = math.sqrt(6.0 / (sizes[i] + sizes[i + 1]))
+        for _ in range(sizes[i + 1]):
+            flat += [rng.uniform(-bound, bound) for _ in range(sizes[i])] + [0.0]
+    try:
+        from autograd_scalar.datasets import digits
+
+        X, y = digits()
+        source = "scikit-learn digits"
+    except ImportError:
+        templates = [[rng.random() for _ in range(nin)] for _ in range(nouts[-1])]
+        y = [rng.randrange(nouts[-1]) for _ in range(1797)]
+        X = [[min(1.0, max(0.0, v + rng.gauss(0.0, 0.2))) for v in templates[c]] for c in y]
+        source = "synthetic stand-in"
+    return flat, X[:size], y[:size], source
+
+
+def digits_nodes(size: int) -> int:
+    """The operations of one digits epoch: per sample, the hidden layer's 2*64+1 per neuron and the output
+    layer's 2*32 per neuron, then the loss (the shift 3(K-1), K subtractions and exps, K-1 sums, a log, +m,
+    -z_c); per batch, n - 1 sums and a division."""
+    nin, (hidden, k) = DIGITS_SIZES
+    per_sample = hidden * (2 * nin + 1) + k * 2 * hidden + 3 * (k - 1) + 2 * k + (k - 1) + 3
+    batches = -(-size // DIGITS_BATCH)
+    return size * per_sample + size - batches + batches
+
+
+def digits(size: int, make_model: Callable[[list[float]], tuple[Any, list]],
+           step: Callable[[Any, list, list[list[float]], list[int]], Any] | None = None) -> Case:
+    """One epoch of ``size`` digits in batches of 32, in order: forward, softmax cross-entropy, zero the
+    gradients, backward, SGD update. ``step(model, params, images, labels) -> loss`` replaces the
+    interpreted forward and backward (the compiled engine)."""
+    from autograd_scalar.losses import softmax_cross_entropy
+
+    flat, X, y, _ = digits_inputs(size)
+    model, params = make_model(flat)
+
+    def interpreted(model, params, images, labels):
+        loss = softmax_cross_entropy([model(x) for x in images], labels)
+        for p in params:
+            p.grad = 0.0
+        loss.backward()
+        return loss.data
+
+    one_batch = step or interpreted
+
+    def run():
+        for start in range(0, size, DIGITS_BATCH):
+            one_batch(model, params, X[start : start + DIGITS_BATCH], y[start : start + DIGITS_BATCH])
+            for p in params:
+                p.data -= DIGITS_LR * p.grad
+
+    def check():
+        fresh, fresh_params = make_model(flat)
+        loss = one_batch(fresh, fresh_params, X[:DIGITS_BATCH], y[:DIGITS_BATCH])
+        return float(loss), [p.grad for p in fresh_params]
+
+    return Case(run, check, digits_nodes(size))

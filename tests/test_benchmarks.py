@@ -40,11 +40,16 @@ def test_every_engine_runs_every_workload_it_can(quick_run):
     keys = {r["row"] for r in results["rows"]}
     assert {k.split("-")[0] for k in keys} == set(engines.WORKLOADS)
     assert any(k.endswith("-gc-off") for k in keys)
+    runs = {  # which engine runs which workload
+        "autograd_scalar": set(engines.WORKLOADS), "floor": set(engines.WORKLOADS),
+        engines.BASELINE: {"chain", "fan_out", "mlp"},  # no higher-order gradients; no softmax digits model
+        "torch": {"chain", "fan_out", "mlp", "second_derivative"},  # digits would take minutes in 0-d tensors
+        "compiled": {"mlp", "digits"},  # the training workloads, where compiling pays
+    }  # fmt: skip
     for key in keys:
         for engine in engines.ENGINES:
             r = rows[key, engine]
-            # only the micrograd design lacks a workload: it has no higher-order gradients
-            assert r["supported"] == (not (engine == engines.BASELINE and key.startswith("second_derivative")))
+            assert r["supported"] == (key.split("-")[0] in runs[engine]), (key, engine)
 
 
 def test_every_time_counted_comes_from_an_engine_checked_against_the_floor(quick_run):
@@ -75,7 +80,7 @@ def test_memory_is_measured_for_python_engines_only(quick_run):
 def test_outputs_name_every_target_and_the_machine(quick_run):
     results, markdown, stdout = quick_run
     names = [t["target"] for t in results["targets"]]
-    assert len(names) == 8 and all(t["measured"] is not None for t in results["targets"])
+    assert len(names) == 14 and all(t["measured"] is not None for t in results["targets"])
     assert results["import_ms"] > 0
     assert results["machine"]["python"] and results["machine"]["cores"]
     for text in (markdown, stdout):
@@ -131,3 +136,28 @@ def test_the_readme_quotes_the_committed_full_run():
         if line.startswith("|"):
             assert line in speed
     assert "python -m benchmarks" in speed and committed["machine"]["cpu"] in speed
+
+
+def test_the_compiled_engine_agrees_with_the_floor_and_reports_its_build():
+    for workload, size, n in (("mlp", 3, 337), ("digits", 40, 2410)):
+        want = engines.load(engines.FLOOR)[workload](size).check()
+        case = engines.load("compiled")[workload](size)
+        got = case.check()
+        assert len(got[1]) == len(want[1]) == n
+        assert compare({"output": got[0], "grads": got[1]}, {"output": want[0], "grads": want[1]}) <= 1e-12
+        build = case.build()
+        assert build["nodes"] > 100 and all(build[k] > 0 for k in ("trace", "codegen", "compile"))
+
+
+def test_the_digits_workload_runs_the_interpreter_against_the_floor():
+    want = engines.load(engines.FLOOR)["digits"](8).check()
+    got = engines.load("autograd_scalar")["digits"](8).check()
+    assert compare({"output": got[0], "grads": got[1]}, {"output": want[0], "grads": want[1]}) <= 1e-12
+
+
+def test_the_run_reports_the_compiled_build_apart_from_the_step(quick_run):
+    results, markdown, stdout = quick_run
+    built = [r for r in results["rows"] if r.get("build")]
+    assert {(r["workload"], r["engine"]) for r in built} == {("mlp", "compiled"), ("digits", "compiled")}
+    for text in (markdown, stdout):
+        assert text.count("compiled, building one") == 2 and "µs/node" in text
