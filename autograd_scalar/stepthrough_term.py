@@ -96,8 +96,8 @@ class Screens:
     def render(self, width: int = 80, height: int = 24) -> list[str]:
         """The lines of the current screen, at most ``width`` columns (before colour codes) and ``height`` lines."""
         k = self.position[-1][1]
-        where = "" if len(self.position) == 1 else f" · {self.view.title}"
-        head = [_cut(f"[{k + 1}/{self.count}] {self.title}{where}", width),
+        where = "" if len(self.position) == 1 else f"{self.view.title} · "
+        head = [_cut(f"[{k + 1}/{self.count}] {where}{self.title}", width),
                 _cut("n/space next · b back · o open group · u up · q quit", width)]
         frame = self._frame()
         if frame is None:  # the naive pass
