@@ -644,6 +644,11 @@ def _emit_variants(variants: list[_Variant], indent: str, lines: list[str], aux:
         lines.append(f"{indent}    raise _Miss(_i)")
 
 
+def _count(shape: Any) -> int:
+    """How many slots (numbers and Values) a shape holds."""
+    return 1 if shape in ("n", "v") else sum(_count(s) for s in shape[1])
+
+
 def _unpack_target(shape: Any, names: Sequence[str], at: list[int]) -> str:
     if shape in ("n", "v"):
         name = names[at[0]]
@@ -1001,9 +1006,15 @@ class CompiledFunction:
         lines.append("    for _i in range(_n - 1, -1, -1):")
         at = [0]
         for k, shape in enumerate(self._shapes):
-            lines.append(f"        {_unpack_target(shape, slot_names, at)} = _c{k}[_i]")
+            if shape == "v":  # a Value argument: its number now, its gradient at the end
+                lines.append(f"        {_unpack_target(shape, slot_names, at)} = _c{k}[_i].data")
+            else:
+                lines.append(f"        {_unpack_target(shape, slot_names, at)} = _c{k}[_i]")
+        top = {k for k, shape in enumerate(self._shapes) if shape == "v"}
+        flat_top = {sum(_count(s) for s in self._shapes[:k]) for k in top}
         for k in value_slots:
-            lines.append(f"        {slot_names[k]} = {slot_names[k]}.data")
+            if k not in flat_top:
+                lines.append(f"        {slot_names[k]} = {slot_names[k]}.data")
         numbers = [slot_names[k] for k, kind in enumerate(first.slot_kinds) if kind == "n"]
         for start in range(0, len(numbers), 16):  # ints, bools, nan: the interpreter decides what they mean
             part = " or ".join(f"{x}.__class__ is not float" for x in numbers[start : start + 16])

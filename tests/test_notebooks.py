@@ -27,6 +27,7 @@ EXPECTED = [
     "03_scalars_to_matrices.ipynb",
     "04_training_an_mlp.ipynb",
     "05_digits.ipynb",
+    "06_the_backward_pass_written_out.ipynb",
 ]
 
 
