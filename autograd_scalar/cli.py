@@ -1,7 +1,11 @@
 """The ``autograd-scalar`` command: ``demo``, and the commands of the other modules.
 
 Each subcommand is a function ``cmd_NAME(args) -> int`` registered in :func:`build_parser`;
-the modules it needs are imported only when it runs, so ``--help`` stays instant.
+the modules it needs are imported only when it runs, so ``--help`` stays instant. Before it runs,
+:func:`autograd_scalar.arguments.check` checks its paths and options. Exit status, the same for
+every command: 0 done; 2 refused before the work (a bad option, path or expression), with one
+line ``autograd-scalar CMD: --option: problem``; 1 the work failed on the way (a full disk, a
+missing extra, ``dot`` missing for a PNG).
 """
 
 from __future__ import annotations
@@ -81,9 +85,12 @@ def cmd_step(args: argparse.Namespace) -> int:
     if args.html:
         try:
             path = stepthrough.export_html(root, args.html, title=title, digits=args.digits, naive=args.naive)
-        except (ValueError, OSError) as error:
+        except ValueError as error:
             print(f"autograd-scalar step: {error}", file=sys.stderr)
             return 2
+        except OSError as error:  # the path was checked; the write failed on the way (a full disk)
+            print(f"autograd-scalar step: {error}", file=sys.stderr)
+            return 1
         print(f"wrote {path}", file=sys.stderr)
     return run(root, title=title, naive=args.naive, digits=args.digits)
 

@@ -260,3 +260,20 @@ def test_a_disk_that_fills_up_while_saving_keeps_the_previous_model(capsys, tmp_
     err = capsys.readouterr().err
     assert err == "autograd-scalar train: [Errno 28] No space left on device\n"
     assert (tmp_path / "m.json").read_text() == "old" and os.listdir(tmp_path) == ["m.json"]
+
+
+def test_a_failed_write_exits_1_from_every_command(capsys, tmp_path, monkeypatch):
+    # The paths pass the checks; the disk fills up while writing: exit 1, one line, for graph and step alike.
+    from autograd_scalar import atomic
+
+    monkeypatch.chdir(tmp_path)
+
+    def full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "fsync", full)
+    for argv in (["graph", "x*x", "--set", "x=2", "-o", "g.dot"], ["step", "sigmoid", "--html", "page.html"]):
+        assert cli.main(argv) == 1, argv
+        err = capsys.readouterr().err
+        assert err.endswith(": [Errno 28] No space left on device\n") and err.count("\n") == 1, err
+    assert os.listdir(tmp_path) == []
