@@ -60,8 +60,8 @@ class _Miss(Exception):
         self.index = index
 
 
-class _NotFinite(Exception):
-    """A value the interpreter would refuse (an infinity, a nan) turned up."""
+class _Interpret(Exception):
+    """Something the interpreter decides about turned up: an int or a bool input, an infinity, a nan."""
 
 
 def _pow(op: str, a: float, b: float) -> float:
@@ -79,7 +79,7 @@ _NAMESPACE: dict[str, Any] = {
     "_inf": math.inf,
     "_pow": _pow,
     "_Miss": _Miss,
-    "_NotFinite": _NotFinite,
+    "_Interpret": _Interpret,
     "_ONCE": (None,),
 }
 _RESERVED = set(_NAMESPACE) | set(dir(builtins)) | {"math"}
@@ -633,7 +633,7 @@ def _emit_variants(variants: list[_Variant], indent: str, lines: list[str], aux:
         for start in range(0, len(check), 64):
             part = " + ".join(check[start : start + 64])
             lines.append(f"{pad}if not -_inf < {part} < _inf:")
-            lines.append(f"{pad}    raise _NotFinite")
+            lines.append(f"{pad}    raise _Interpret")
         if v.backward:
             lines.append(f"{pad}# backward")
             lines.extend(pad + line for line in v.backward)
@@ -792,7 +792,7 @@ class CompiledFunction:
                     return self._interpret(cols, n, how)
                 self._add_trace(cols, miss.index)
                 continue
-            except (ArithmeticError, ValueError, TypeError, AttributeError, _NotFinite):
+            except (ArithmeticError, ValueError, TypeError, AttributeError, _Interpret):
                 # a shape that differs is named by _valid; anything else: as the interpreter decides
                 self._valid(cols)
                 return self._interpret(cols, n, how)
@@ -1019,7 +1019,7 @@ class CompiledFunction:
         for start in range(0, len(numbers), 16):  # ints, bools, nan: the interpreter decides what they mean
             part = " or ".join(f"{x}.__class__ is not float" for x in numbers[start : start + 16])
             lines.append(f"        if {part}:")
-            lines.append("            raise _NotFinite")
+            lines.append("            raise _Interpret")
         if len(variants) > 1:
             lines.append("        _ok = False")
         _emit_variants(variants, "        ", lines, self._with_aux, numbers)

@@ -323,7 +323,7 @@ def test_the_neuron_reads_like_staged_code():
         assert f"{name} += " in src
 
 
-GLOBALS = {"range", "float", "exp", "log", "tanh", "sqrt", "sin", "cos", "abs", "_inf", "_pow", "_Miss", "_NotFinite",
+GLOBALS = {"range", "float", "exp", "log", "tanh", "sqrt", "sin", "cos", "abs", "_inf", "_pow", "_Miss", "_Interpret",
            "_ONCE"}
 
 
@@ -537,3 +537,18 @@ def test_train_command_says_which_path_runs_and_both_agree(capsys, tmp_path, mon
     assert interpreted.endswith("on the interpreter")
     strip = [line.rsplit(" ", 1)[0] for line in rest_c], [line.rsplit(" ", 1)[0] for line in rest_i]
     assert strip[0] == strip[1]  # the same numbers; only the seconds differ
+
+
+def test_the_readme_shows_what_the_neuron_compiles_to():
+    import contextlib
+    import io
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Compile for speed") :]
+    code, shown = re.findall(r"^```(?:python|text)\n(.*?)^```", section, re.S | re.M)[:2]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(code, {})  # the README's own example, as a reader would run it
+    assert printed.getvalue().rstrip("\n") == shown.rstrip("\n")
