@@ -153,6 +153,8 @@ def check_output(option: str, path: Any, suffixes: Sequence[str] | None = None) 
         raise UsageError(option, f"cannot tell the format of {text!r}; use a {names} name")
     folder = target.parent
     if not folder.is_dir():
+        if folder.exists():
+            raise UsageError(option, f"{str(folder)!r} is a file, not a folder")
         raise UsageError(option, f"the folder {str(folder)!r} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(option, f"cannot write in the folder {str(folder)!r} (permission denied)")

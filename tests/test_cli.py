@@ -63,6 +63,7 @@ TRAIN = [
     (["--out", "/nonexistent/x.json"], "--out: the folder '/nonexistent' does not exist"),
     (["--out", "/dev/full"], "--out: '/dev/full' is not a regular file (a device or a pipe)"),
     (["--out", ""], "--out: needs a file name"),
+    (["--out", "/etc/passwd/x.json"], "--out: '/etc/passwd' is a file, not a folder"),
     (["--plot", "."], "--plot: '.' is a folder"),
     (["--plot", "/nonexistent/p.png"], "--plot: the folder '/nonexistent' does not exist"),
     (["--plot", "p.txt"], "--plot: cannot tell the format of 'p.txt'; use a .png, .svg or .pdf name"),
