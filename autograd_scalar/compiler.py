@@ -190,15 +190,22 @@ class _Trace:
         self.created: list[Value] = []
         self.guards: list[tuple[int, str, Value, Any, bool]] = []
         created, guards = self.created, self.guards
+        leaves: dict[int, tuple[Value, float]] = {}  # each leaf's .grad when fn first used it
 
         def made(node: Value) -> Value:
             created.append(node)
+            for a in (node._a, node._b):
+                if a.__class__ is not float and a is not None and not a.op and id(a) not in leaves:
+                    leaves[id(a)] = (a, a.grad)
             return node
 
         def compared(op: str, value: Value, other: Any, outcome: bool) -> None:
             guards.append((len(created), op, value, other, outcome))
 
         result = _run_traced(fn, built, made, compared)
+        if any(leaf.grad != grad for leaf, grad in leaves.values()):
+            raise TypeError(f"compile: {_name(fn)} changed a .grad while traced; the compiled code adds "
+                            "gradients itself, after the forward pass")
         if aux:
             if not (isinstance(result, tuple) and len(result) == 2):
                 raise TypeError("compile: internal: fn must return (loss, outputs)")
@@ -870,7 +877,6 @@ class CompiledFunction:
                              "compile": done - written})
 
     def _trace(self, sample: list) -> _Trace:
-        grads = [p.grad for p in self._params]
         try:
             trace = _Trace(self.fn, self._shapes, sample, self._arg_names, self._with_aux)
         except Exception as error:
@@ -879,8 +885,6 @@ class CompiledFunction:
             self.fn(*sample)  # fails the same way on the interpreter: the function's own error
             raise TypeError(f"compile: {self.__name__} cannot be traced with Value inputs "
                             f"({type(error).__name__}: {error}); it runs on plain numbers only") from error
-        if [p.grad for p in self._params] != grads:
-            raise TypeError(f"compile: {self.__name__} changed a .grad while traced")
         return trace
 
     def _verify(self, cols: list[list], n: int) -> None:
@@ -913,23 +917,23 @@ class CompiledFunction:
                 break
 
     def _compare(self, first: _Trace, again: _Trace) -> None:
+        """Refuse if two traces with the same guard outcomes built different graphs.
+
+        Both fingerprints are taken now, so a parameter (the same object in both) shows its current
+        number in both; a leaf made inside fn is a new object each time, compared by its number."""
         a, b = first.fingerprint(), again.fingerprint()
-        if len(a[0]) == len(b[0]) and a[1:] == b[1:] or len(a[0]) == len(b[0]) and a[1:] != b[1:]:
+        if len(a[0]) == len(b[0]):
             for (op1, args1), (op2, args2), node in zip(a[0], b[0], first.created):
                 if op1 != op2 or len(args1) != len(args2):
                     break
                 for x, y in zip(args1, args2):
-                    if x == y or x[0] != y[0]:
+                    if x == y or x[0] != y[0] or x[0] not in "cp" or (x[0] == "p" and x[2] == y[2]):
                         continue
-                    if x[0] == "p" and x[2] == y[2]:
-                        continue  # a leaf made inside fn, holding the same number both times
-                    if x[0] in "cp":
-                        was, now = x[-1], y[-1]
-                        raise ValueError(
-                            f"compile: {self.__name__} turns a Value's .data into the number {was!r} "
-                            f"(an argument of {op1} in {describe(node)}), which became {now!r} at other inputs; "
-                            "the compiled code would freeze it. Use Value operations instead (comparisons are fine)"
-                        )
+                    raise ValueError(
+                        f"compile: {self.__name__} turns a Value's .data into the number {x[-1]!r} "
+                        f"(an argument of {op1} in {describe(node)}), which became {y[-1]!r} at other inputs; "
+                        "the compiled code would freeze it. Use Value operations instead (comparisons are fine)"
+                    )
             else:
                 if _same(a, b):
                     return

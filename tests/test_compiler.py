@@ -552,3 +552,25 @@ def test_the_readme_shows_what_the_neuron_compiles_to():
     with contextlib.redirect_stdout(printed):
         exec(code, {})  # the README's own example, as a reader would run it
     assert printed.getvalue().rstrip("\n") == shown.rstrip("\n")
+
+
+def test_the_remaining_errors():
+    w = Value(1.0)
+    cf = ag.compile(lambda x: w * x)
+    with pytest.raises(TypeError, match="the function is compiled already"):
+        ag.compile(cf)
+    with pytest.raises(TypeError, match=r"mean\(\) needs one column per argument of the function, got none"):
+        cf.mean()
+    with pytest.raises(TypeError, match=r"sum\(\) takes columns \(lists, one entry per sample\), got 3.0"):
+        cf.sum(3.0)
+    with pytest.raises(TypeError, match=r"mean\(\) takes columns of numbers"):
+        cf.mean([Value(1.0), Value(2.0)])
+
+    def sneaky(x):
+        y = w * x
+        w.grad = 5.0
+        return y
+
+    w.grad = 0.0
+    with pytest.raises(TypeError, match=r"changed a \.grad while traced"):
+        ag.compile(sneaky)(1.0)
