@@ -15,11 +15,11 @@ from __future__ import annotations
 import _thread
 import math
 import numbers
-import weakref
+import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, Union
+from typing import Any, NoReturn, Union
 
 from .rules import RULES
 
@@ -35,7 +35,8 @@ _anomaly_depth = 0
 _make_hooks: tuple[Callable[[Value], Value], ...] = ()
 """Each receives every node ``_make`` creates and returns the node to hand back (itself, or a leaf)."""
 _compare_hooks: tuple[Callable[[str, Value, Any, bool], None], ...] = ()
-"""Each is told ``(op, value, other, outcome)`` for every ordering ``< <= > >=`` a Value takes part in."""
+"""Each is told ``(op, value, other, outcome)`` for every ordering ``< <= > >=`` a Value takes part in,
+and ``("!=", value, 0.0, outcome)`` for every ``bool(value)``: the branches data can take."""
 
 
 @contextmanager
@@ -54,24 +55,12 @@ def _hooked(*, make: Callable[[Value], Value] | None = None,
         _make_hooks, _compare_hooks = saved
 
 
-def _where(node: Value) -> str:
-    """`` (node 'x')`` for a labelled node, else nothing: appended to error messages."""
-    return f" (node {node.label!r})" if node.label else ""
+def _told(op: str, value: Value, other: Any, outcome: bool) -> None:
+    for hook in _compare_hooks:
+        hook(op, value, other, outcome)
 
 
-def describe(node: Value) -> str:
-    """A short name for a node in messages: its label, else ``op(inputs)`` one level deep.
-
-    >>> x = Value(0.0, label="x")
-    >>> describe(x), describe(x.sqrt()), describe(x * 3)
-    ("'x'", 'sqrt(x)', 'mul(x, 3.0)')
-    """
-    if node.label:
-        return repr(node.label)
-    if not node.op:
-        return f"leaf {node.data!r}"
-    shown = (a.label or ("…" if a.op else repr(a.data)) if isinstance(a, Value) else repr(a) for a in node.args)
-    return f"{node.op}({', '.join(shown)})"
+# ---- numbers in, nodes out --------------------------------------------------------------------
 
 
 def _as_float(op: str, x: Any) -> float:
@@ -84,6 +73,12 @@ def _as_float(op: str, x: Any) -> float:
     """
     if x.__class__ is float:
         number = x
+    elif x.__class__ is int:  # sum()'s 0, 1 - x, x ** 2: common enough for a path of their own
+        try:
+            return float(x)
+        except OverflowError:
+            raise ValueError(f"{op}: expected a number within the float range (|x| < 1.8e308), got {_shown(x)}"
+                             ) from None
     else:
         kind = type(x).__name__
         if isinstance(x, bool) or kind == "bool_":
@@ -117,13 +112,10 @@ def _shown(x: Any) -> str:
 
 
 def _operand(op: str, x: Any) -> Any:
-    """A binary operator's other argument: a ``Value``, a float, or ``NotImplemented``.
-
-    Arrays (anything with ``__array_ufunc__``) get ``NotImplemented``, so that NumPy broadcasts
-    ``value * array`` elementwise instead of our refusing it.
-    """
-    if x.__class__ is float:
-        return x if -_INF < x < _INF else _as_float(op, x)  # _as_float raises for nan and inf
+    """An operator's other argument: a ``Value``, a finite float, or ``NotImplemented`` for arrays
+    (anything with ``__array_ufunc__``), so that NumPy broadcasts ``value * array`` elementwise."""
+    if x.__class__ is float and -_INF < x < _INF:
+        return x
     if isinstance(x, Value):
         return x
     if hasattr(type(x), "__array_ufunc__"):
@@ -137,7 +129,7 @@ def _make(data: float, op: str, a: Value | float, b: Value | float | None = None
     It skips ``Value.__init__``'s checks: ``data`` is already a float.
     """
     if not -_INF < data < _INF:
-        _overflow(data, op, a, b)
+        _failed(op, OverflowError(), a, b, data)
     node = _new(Value)
     node.data = data
     node.grad = 0.0
@@ -152,10 +144,132 @@ def _make(data: float, op: str, a: Value | float, b: Value | float | None = None
     return node
 
 
-def _overflow(data: float, op: str, a: Value | float, b: Value | float | None) -> None:
-    """Raise the OverflowError for ``op(a, b) == data``, an infinity or nan, naming ``op`` and its inputs."""
-    shown = ", ".join(f"{x.data!r}{_where(x)}" if isinstance(x, Value) else repr(x) for x in (a, b) if x is not None)
-    raise OverflowError(f"{op}: result overflows to {data!r} for input {shown}")
+def _failed(op: str, error: Exception, a: Value | float, b: Value | float | None = None, result: Any = None
+            ) -> NoReturn:
+    """Raise ``error`` from computing ``op(a, b)`` again, its message led by ``op`` and followed by the
+    inputs' labels; an overflow (or an inf ``result``) shows the inputs' values too."""
+    if isinstance(error, OverflowError):
+        shown = ", ".join(f"{x.data!r}{_where(x)}" if isinstance(x, Value) else repr(x) for x in (a, b)
+                          if x is not None)
+        to = "" if result is None else f" to {result!r}"
+        raise OverflowError(f"{op}: result overflows{to} for input {shown}") from None
+    labels = [repr(x.label) for x in (a, b) if isinstance(x, Value) and x.label]
+    where = f" (node {labels[0]})" if len(labels) == 1 else f" (nodes {', '.join(labels)})" if labels else ""
+    raise type(error)(f"{op}: {error}{where}") from None
+
+
+def _where(node: Value) -> str:
+    """`` (node 'x')`` for a labelled node, else nothing: appended to error messages."""
+    return f" (node {node.label!r})" if node.label else ""
+
+
+def describe(node: Value) -> str:
+    """A short name for a node in messages: its label, else ``op(inputs)`` one level deep.
+
+    >>> x = Value(0.0, label="x")
+    >>> describe(x), describe(x.sqrt()), describe(x * 3)
+    ("'x'", 'sqrt(x)', 'mul(x, 3.0)')
+    """
+    if node.label:
+        return repr(node.label)
+    if not node.op:
+        return f"leaf {node.data!r}"
+    shown = (a.label or ("…" if a.op else repr(a.data)) if isinstance(a, Value) else repr(a) for a in node.args)
+    return f"{node.op}({', '.join(shown)})"
+
+
+# ---- each operator written once: its forward on floats, then the node ---------------------------
+
+
+def _binary(op: str, forward: Callable[[float, float], float], names: tuple[str, str, str] | None = None) -> tuple:
+    """``__op__`` and ``__rop__``. ``names`` are the ops for (Value, Value), (Value, number) and
+    (number, Value) where they differ (the powers); a plain number stays a constant argument."""
+    both, right, left = names or (op, op, op)
+
+    def method(self: Value, other: Value | Number) -> Value:
+        if other.__class__ is Value:
+            b, name = other.data, both
+        else:
+            other = _operand(op, other)  # a finite float, a Value subclass, NotImplemented, or an error
+            if other is NotImplemented:
+                return other
+            b, name = (other, right) if other.__class__ is float else (other.data, both)
+        try:
+            data = forward(self.data, b)
+        except (ArithmeticError, ValueError) as error:
+            _failed(name, error, self, other)
+        return _make(data, name, self, other)
+
+    def reflected(self: Value, other: Number) -> Value:
+        other = _operand(op, other)
+        if other is NotImplemented:
+            return other
+        a, name = (other, left) if other.__class__ is float else (other.data, both)
+        try:
+            data = forward(a, self.data)
+        except (ArithmeticError, ValueError) as error:
+            _failed(name, error, other, self)
+        return _make(data, name, other, self)
+
+    return method, reflected
+
+
+def _unary(op: str, forward: Callable[[float], float], doc: str) -> Callable[[Value], Value]:
+    def method(self: Value) -> Value:
+        try:
+            data = forward(self.data)
+        except (ArithmeticError, ValueError) as error:
+            _failed(op, error, self)
+        return _make(data, op, self)
+
+    method.__name__, method.__doc__ = op, doc
+    return method
+
+
+def _ordering(op: str, compare: Callable[[float, float], bool]) -> Callable[[Value, Any], bool]:
+    def method(self: Value, other: Value | Number) -> bool:
+        outcome = compare(self.data, other.data if isinstance(other, Value) else _as_float(op, other))
+        if _compare_hooks:
+            _told(op, self, other, outcome)
+        return outcome
+
+    return method
+
+
+# The forwards with a domain raise with the problem; _failed puts the op's name before it.
+
+
+def _div(a: float, b: float) -> float:
+    if b == 0.0:
+        raise ZeroDivisionError(f"division by zero, denominator {b!r}")
+    return a / b
+
+
+def _pow(base: float, exponent: float) -> float:
+    if base < 0.0 and exponent != int(exponent):
+        raise ValueError(f"negative base {base!r} with non-integer exponent {exponent!r} has no real result")
+    if base == 0.0 and exponent < 0.0:
+        raise ZeroDivisionError(f"zero base {base!r} with negative exponent {exponent!r}")
+    return base**exponent
+
+
+def _log(x: float) -> float:
+    if x <= 0.0:
+        raise ValueError(f"input must be > 0, got {x!r}")
+    return math.log(x)
+
+
+def _sqrt(x: float) -> float:
+    if x < 0.0:
+        raise ValueError(f"input must be >= 0, got {x!r}")
+    return math.sqrt(x)
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0.0:  # e**-x cannot overflow here, nor e**x below
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
 
 
 class Value:
@@ -222,6 +336,31 @@ class Value:
         extra = (f", label={self.label!r}" if self.label else "") + (f", op={self.op!r}" if self.op else "")
         return f"Value(data={self.data!r}, grad={self.grad!r}{extra})"
 
+    # ---- the operations (their derivatives are in rules.RULES) ------------------------------------
+
+    __add__, __radd__ = _binary("add", operator.add)
+    __sub__, __rsub__ = _binary("sub", operator.sub)
+    __mul__, __rmul__ = _binary("mul", operator.mul)
+    __truediv__, __rtruediv__ = _binary("div", _div)
+    __pow__, __rpow__ = _binary("pow", _pow, names=("vpow", "pow", "rpow"))
+    __neg__ = _unary("neg", operator.neg, "``-x``")
+    __abs__ = _unary("abs", abs, "``abs(x)``; its derivative at 0 is taken as 0, as in PyTorch")
+    exp = _unary("exp", math.exp, "``e**x``; an OverflowError past ``x ≈ 709.78``, where the result leaves float range")
+    log = _unary("log", _log, "Natural logarithm, for ``x > 0``.")
+    sqrt = _unary("sqrt", _sqrt, "``sqrt(x)``, for ``x >= 0``; its derivative ``0.5 / sqrt(x)`` is infinite at 0")
+    tanh = _unary("tanh", math.tanh, "``tanh(x)``; finite everywhere (``tanh(±1000) == ±1`` with gradient 0)")
+    sigmoid = _unary("sigmoid", _sigmoid, "``1 / (1 + e**-x)``, computed without overflow for any finite ``x``")
+    relu = _unary("relu", lambda x: x if x > 0.0 else 0.0, "``max(0, x)``; its derivative at 0 is 0, as in PyTorch")
+    sin = _unary("sin", math.sin, "``sin(x)``, with ``d/dx sin(x) = cos(x)``")
+    cos = _unary("cos", math.cos, "``cos(x)``, with ``d/dx cos(x) = -sin(x)``")
+
+    def __pos__(self) -> Value:
+        return self
+
+    # orderings compare data and make no node (== stays identity, so Values can key dicts)
+    __lt__, __le__ = _ordering("<", operator.lt), _ordering("<=", operator.le)
+    __gt__, __ge__ = _ordering(">", operator.gt), _ordering(">=", operator.ge)
+
     # ---- the number inside, and copies -----------------------------------------------------------
 
     def item(self) -> float:
@@ -234,7 +373,10 @@ class Value:
 
     def __bool__(self) -> bool:
         """``self.data != 0``, as ``bool(tensor)`` in PyTorch, so ``if loss:`` means what it says."""
-        return self.data != 0.0
+        outcome = self.data != 0.0
+        if _compare_hooks:
+            _told("!=", self, 0.0, outcome)
+        return outcome
 
     def __float__(self) -> float:
         raise TypeError(
@@ -264,35 +406,16 @@ class Value:
         return node
 
     def __deepcopy__(self, memo: dict) -> Value:
-        """``copy.deepcopy(v)``: the whole graph below ``v`` copied, node by node, without recursion;
-        nodes already in ``memo`` (shared with other copied objects) are reused."""
-        keep = memo.setdefault(id(memo), [])  # copy.deepcopy's convention: the originals stay alive
-        for node in topological_order(self):
-            if id(node) in memo:
-                continue
-            twin = node.__copy__()
-            if node._a is not None:
-                twin._a = node._a if node._a.__class__ is float else memo[id(node._a)]
-                if node._b is not None and node._b.__class__ is not float:
-                    twin._b = memo[id(node._b)]
-            memo[id(node)] = twin
-            keep.append(node)
-        return memo[id(self)]
+        """``copy.deepcopy(v)``: the whole graph below ``v``, copied without recursion (see copies)."""
+        from .copies import deepcopy_graph
+
+        return deepcopy_graph(self, memo)
 
     def __reduce__(self) -> tuple:
-        """Pickle support, flat: the graph's nodes go out in topological order, each a small record
-        whose parents were written before it, so the pickler never recurses (a 10**6-node chain
-        pickles); shared nodes stay shared. The package itself never pickles (it saves JSON)."""
-        emission = getattr(_pickling, "emission", None)
-        if emission is not None and emission[0]() is not None and id(self) in emission[1]:
-            if self is emission[2]:  # the root's record is the last: this graph is written
-                _pickling.emission = None
-            return _restore, (self.data, self.grad, self.label, self.op, self._a, self._b)
-        if self._a is None:
-            return _restore, (self.data, self.grad, self.label, "", None, None)
-        order = _Flat(topological_order(self))
-        _pickling.emission = (weakref.ref(order), {id(n) for n in order}, self)
-        return _last, (order,)
+        """Pickle support, flat, so a 10**6-node chain pickles (see copies); the package never pickles."""
+        from .copies import reduce_graph
+
+        return reduce_graph(self)
 
     # ---- micrograd's names ---------------------------------------------------------------------
 
@@ -306,178 +429,14 @@ class Value:
         """micrograd's ``_op`` (``"+"``, ``"*"``, ``""`` for a leaf): our ``RULES[v.op].symbol``."""
         return RULES[self.op].symbol if self.op else ""
 
-    def __getattr__(self, name: str) -> Any:
-        if name == "_backward":
-            raise AttributeError(
-                "Value has no _backward (micrograd's per-node closure): the derivatives live in one table, "
-                "autograd_scalar.rules.RULES[v.op]; call v.backward(), or see each step with "
-                "autograd_scalar.stepthrough.trace_backward(v)"
-            )
-        raise AttributeError(f"'Value' object has no attribute {name!r}")
-
-    # ---- arithmetic: + - * / and unary - ---------------------------------------------------
-    # + - * try the two common cases first (another Value, a finite float) without calling
-    # _operand, which handles the rest: ints, subclasses, arrays, and the errors.
-
-    def __add__(self, other: Value | Number) -> Value:
-        if other.__class__ is Value:
-            return _make(self.data + other.data, "add", self, other)
-        if other.__class__ is float and -_INF < other < _INF:
-            return _make(self.data + other, "add", self, other)
-        other = _operand("add", other)
-        if other is NotImplemented:
-            return other
-        b = other if other.__class__ is float else other.data
-        return _make(self.data + b, "add", self, other)
-
-    def __radd__(self, other: Number) -> Value:
-        other = _operand("add", other)
-        if other is NotImplemented:
-            return other
-        return _make(other + self.data, "add", other, self)
-
-    def __sub__(self, other: Value | Number) -> Value:
-        if other.__class__ is Value:
-            return _make(self.data - other.data, "sub", self, other)
-        if other.__class__ is float and -_INF < other < _INF:
-            return _make(self.data - other, "sub", self, other)
-        other = _operand("sub", other)
-        if other is NotImplemented:
-            return other
-        b = other if other.__class__ is float else other.data
-        return _make(self.data - b, "sub", self, other)
-
-    def __rsub__(self, other: Number) -> Value:
-        other = _operand("sub", other)
-        if other is NotImplemented:
-            return other
-        return _make(other - self.data, "sub", other, self)
-
-    def __mul__(self, other: Value | Number) -> Value:
-        if other.__class__ is Value:
-            return _make(self.data * other.data, "mul", self, other)
-        if other.__class__ is float and -_INF < other < _INF:
-            return _make(self.data * other, "mul", self, other)
-        other = _operand("mul", other)
-        if other is NotImplemented:
-            return other
-        b = other if other.__class__ is float else other.data
-        return _make(self.data * b, "mul", self, other)
-
-    def __rmul__(self, other: Number) -> Value:
-        other = _operand("mul", other)
-        if other is NotImplemented:
-            return other
-        return _make(other * self.data, "mul", other, self)
-
-    def __truediv__(self, other: Value | Number) -> Value:
-        other = _operand("div", other)
-        if other is NotImplemented:
-            return other
-        return _divide(self, other)
-
-    def __rtruediv__(self, other: Number) -> Value:
-        other = _operand("div", other)
-        if other is NotImplemented:
-            return other
-        return _divide(other, self)
-
-    def __neg__(self) -> Value:
-        return _make(-self.data, "neg", self)
-
-    def __pos__(self) -> Value:
-        return self
-
-    # ---- orderings (on data; == stays identity, so Values can key dicts) -------------------------
-
-    def __lt__(self, other: Value | Number) -> bool:
-        outcome = self.data < _compared("<", other)
-        if _compare_hooks:
-            _told("<", self, other, outcome)
-        return outcome
-
-    def __le__(self, other: Value | Number) -> bool:
-        outcome = self.data <= _compared("<=", other)
-        if _compare_hooks:
-            _told("<=", self, other, outcome)
-        return outcome
-
-    def __gt__(self, other: Value | Number) -> bool:
-        outcome = self.data > _compared(">", other)
-        if _compare_hooks:
-            _told(">", self, other, outcome)
-        return outcome
-
-    def __ge__(self, other: Value | Number) -> bool:
-        outcome = self.data >= _compared(">=", other)
-        if _compare_hooks:
-            _told(">=", self, other, outcome)
-        return outcome
-
-    # ---- powers ------------------------------------------------------------------------------
-
-    def __pow__(self, other: Value | Number) -> Value:
-        other = _operand("pow", other)
-        if other is NotImplemented:
-            return other
-        op = "pow" if other.__class__ is float else "vpow"
-        return _power(op, self, other)
-
-    def __rpow__(self, other: Number) -> Value:
-        other = _operand("pow", other)
-        if other is NotImplemented:
-            return other
-        return _power("rpow", other, self)
-
-    def sqrt(self) -> Value:
-        """``sqrt(x)``, for ``x >= 0``; its derivative ``0.5 / sqrt(x)`` is infinite at 0."""
-        if self.data < 0.0:
-            raise ValueError(f"sqrt: input must be >= 0, got {self.data!r}{_where(self)}")
-        return _make(math.sqrt(self.data), "sqrt", self)
-
-    # ---- functions ---------------------------------------------------------------------------
-
-    def exp(self) -> Value:
-        """``e**x``; an OverflowError past ``x ≈ 709.78``, where the result leaves float range."""
-        try:
-            return _make(math.exp(self.data), "exp", self)
-        except OverflowError:
-            raise OverflowError(f"exp: result overflows for input {self.data!r}{_where(self)}") from None
-
-    def log(self) -> Value:
-        """Natural logarithm, for ``x > 0``."""
-        if self.data <= 0.0:
-            raise ValueError(f"log: input must be > 0, got {self.data!r}{_where(self)}")
-        return _make(math.log(self.data), "log", self)
-
-    def tanh(self) -> Value:
-        """``tanh(x)``; finite everywhere (``tanh(±1000) == ±1`` with gradient 0)."""
-        return _make(math.tanh(self.data), "tanh", self)
-
-    def sigmoid(self) -> Value:
-        """``1 / (1 + e**-x)``, computed without overflow for any finite ``x``."""
-        x = self.data
-        if x >= 0.0:
-            out = 1.0 / (1.0 + math.exp(-x))
-        else:
-            e = math.exp(x)
-            out = e / (1.0 + e)
-        return _make(out, "sigmoid", self)
-
-    def sin(self) -> Value:
-        """``sin(x)``, with ``d/dx sin(x) = cos(x)``."""
-        return _make(math.sin(self.data), "sin", self)
-
-    def cos(self) -> Value:
-        """``cos(x)``, with ``d/dx cos(x) = -sin(x)``."""
-        return _make(math.cos(self.data), "cos", self)
-
-    def relu(self) -> Value:
-        """``max(0, x)``; its derivative at 0 is taken as 0, as in PyTorch."""
-        return _make(self.data if self.data > 0.0 else 0.0, "relu", self)
-
-    def __abs__(self) -> Value:
-        return _make(abs(self.data), "abs", self)
+    @property
+    def _backward(self) -> Any:
+        """Not here: a property only to say so (a ``__getattr__`` would slow every attribute read)."""
+        raise AttributeError(
+            "Value has no _backward (micrograd's per-node closure): the derivatives live in one table, "
+            "autograd_scalar.rules.RULES[v.op]; call v.backward(), or see each step with "
+            "autograd_scalar.stepthrough.trace_backward(v)"
+        )
 
     # ---- gradients -----------------------------------------------------------------------------
 
@@ -503,69 +462,6 @@ class Value:
         """
         seed = _as_float("backward", gradient)
         _backpropagate(self, accumulate=True, wanted=(), create_graph=False, check_finite=check_finite, seed=seed)
-
-
-_pickling = _thread._local()  # per thread: the graph whose nodes a pickler is writing, flat
-
-
-class _Flat(list):
-    """The nodes of a graph being pickled, in topological order; weakly referenced, so that a pickle
-    abandoned half way leaves nothing that a later one would take for its own."""
-
-    __slots__ = ("__weakref__",)
-
-    def __reduce__(self) -> tuple:
-        return list, (list(self),)
-
-
-def _restore(data: float, grad: float, label: str, op: str, a: Value | float | None, b: Value | float | None) -> Value:
-    """One node from its pickled record (its parents are already restored)."""
-    node = _new(Value)
-    node.data, node.grad, node.label, node.op, node._a, node._b, node._mark = data, grad, label, op, a, b, None
-    return node
-
-
-def _last(nodes: list[Value]) -> Value:
-    return nodes[-1]
-
-
-def _told(op: str, value: Value, other: Any, outcome: bool) -> None:
-    for hook in _compare_hooks:
-        hook(op, value, other, outcome)
-
-
-def _compared(op: str, other: Any) -> float:
-    """The number an ordering compares ``data`` with: ``other.data`` or ``other`` as a float."""
-    return other.data if isinstance(other, Value) else _as_float(op, other)
-
-
-def _divide(a: Value | float, b: Value | float) -> Value:
-    bd = b if b.__class__ is float else b.data
-    if bd == 0.0:
-        where = "" if b.__class__ is float else _where(b)
-        raise ZeroDivisionError(f"div: division by zero, denominator {bd!r}{where}")
-    ad = a if a.__class__ is float else a.data
-    return _make(ad / bd, "div", a, b)
-
-
-def _power(op: str, base: Value | float, exponent: Value | float) -> Value:
-    """``base ** exponent`` for the three ops ``pow`` (number exponent), ``rpow`` (number base)
-    and ``vpow`` (both Values), with the same domain checks."""
-    bd = base if base.__class__ is float else base.data
-    ed = exponent if exponent.__class__ is float else exponent.data
-    node = base if base.__class__ is not float else exponent
-    if bd < 0.0 and ed != int(ed):
-        raise ValueError(
-            f"{op}: negative base {bd!r} with non-integer exponent {ed!r}{_where(node)} "
-            "has no real result"
-        )
-    if bd == 0.0 and ed < 0.0:
-        raise ZeroDivisionError(f"{op}: zero base {bd!r} with negative exponent {ed!r}{_where(node)}")
-    try:
-        out = bd**ed
-    except OverflowError:
-        raise OverflowError(f"{op}: result overflows for {bd!r} ** {ed!r}{_where(node)}") from None
-    return _make(out, op, base, exponent)
 
 
 # ---- the topological order and the backward walk --------------------------------------------
@@ -610,10 +506,10 @@ def _marks(who: str) -> Iterator[None]:
 def _sort(root: Value) -> tuple[list[Value], object]:
     """``(order, done)``: the topological order, and the mark it has left on every node in it.
 
-    The caller holds ``_marks``.
+    The caller holds ``_marks``. A node's ``_mark`` says how far this sort has got with it (a dict
+    of states would cost ~50 bytes a node, the slot 8); the marks are objects made for this sort,
+    so marks left by earlier sorts mean nothing.
     """
-    # A node's _mark says how far this sort has got with it: a dict of states would cost ~50
-    # bytes a node, the slot 8; the marks are objects made for this sort, so old marks mean nothing.
     entered, done = object(), object()
     order: list[Value] = []
     stack = [root]
@@ -736,15 +632,11 @@ def _check_contribution(node: Value, parent: Value, local: Any, upstream: Any, c
     value = contribution if contribution.__class__ is float else contribution.data
     if -_INF < value < _INF:
         return
+    plain = [x if x.__class__ is float else x.data for x in (local, upstream)]
     raise FloatingPointError(
-        f"detect_anomaly: {describe(node)} sent the non-finite gradient {value!r} "
-        f"to its input {describe(parent)} "
-        f"(local derivative {_plain(local)!r} × upstream gradient {_plain(upstream)!r})"
+        f"detect_anomaly: {describe(node)} sent the non-finite gradient {value!r} to its input {describe(parent)} "
+        f"(local derivative {plain[0]!r} × upstream gradient {plain[1]!r})"
     )
-
-
-def _plain(x: Any) -> float:
-    return x if x.__class__ is float else x.data
 
 
 def grad(
@@ -770,11 +662,7 @@ def grad(
         if not isinstance(x, Value):
             raise TypeError(f"grad: inputs must be Values, got {x!r}")
     found = _backpropagate(output, accumulate=False, wanted=inputs, create_graph=create_graph, check_finite=None)
-    results = []
-    for x in inputs:
-        g = found.get(x, 0.0)
-        results.append(g if isinstance(g, Value) else Value(g))
-    return tuple(results)
+    return tuple(g if isinstance(g, Value) else Value(g) for g in (found.get(x, 0.0) for x in inputs))
 
 
 def _leaf(node: Value) -> Value:

@@ -10,14 +10,14 @@ reads ``d/dx tanh(x) = 1 - tanh(x)**2``.
 The same line serves both backward passes. In the ordinary pass ``out`` and the inputs are plain
 floats, so the rule returns floats. In ``grad(..., create_graph=True)`` they are the ``Value`` nodes
 themselves, so the rule builds new, differentiable nodes, and its result can be differentiated
-again. That is why rules call the helpers below (``exp``, ``log``, ``step``, ``sign``), which work
-on floats and on ``Value``s alike, and never ``math.log`` directly.
+again. That is why rules call the helpers below (``exp``, ``log``, ``sin``, ``step``, ...), which
+work on floats and on ``Value``s alike, and never ``math.log`` directly.
 
 An input that is a plain number (the ``3`` in ``x * 3``) is stored as a float and receives no
 gradient; its entry in the returned tuple is simply ignored.
 
-Adding an operation means one row here and one method on ``Value``; the backward pass never
-changes.
+Adding an operation means one row here (``define_op`` adds one from outside the package) and, for
+a built-in, one line among ``Value``'s operators; the backward pass never changes.
 """
 
 from __future__ import annotations
