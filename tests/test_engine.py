@@ -854,3 +854,24 @@ def test_numpy_durations_are_not_numbers():
         Value(np.timedelta64(3, "D"))
     with pytest.raises(TypeError, match="add: "):
         Value(1.0) + np.timedelta64(1, "ns")
+
+
+def test_bool_is_a_branch_the_compare_hooks_see_so_compile_guards_it():
+    import autograd_scalar as ag
+    from autograd_scalar import engine
+
+    told = []
+    x = Value(1.0)
+    with engine._hooked(compare=lambda *event: told.append(event)):
+        assert not (x - 1.0) and x
+    assert [(op, other, outcome) for op, _, other, outcome in told] == [("!=", 0.0, False), ("!=", 0.0, True)]
+
+    def f(x):
+        return x * 3 if x - 1.0 else x * 5  # traced at 2.0, then called where the branch turns
+
+    compiled = ag.compile(f)
+    for point in (2.0, 1.0, 3.0):
+        a, b = Value(point), Value(point)
+        out = compiled(a)
+        f(b).backward()
+        assert (out, a.grad) == (f(Value(point)).data, b.grad)
