@@ -340,7 +340,10 @@ def _view_svg(t: Trace, view: View) -> str:
     rows = []
     for box in view.boxes:
         tag = f"{box.size} nodes ▸" if box.kind == "group" else RULES[box.node.op].symbol if box.node.op else ""
-        rows.append((box.name, tag, f"data {f(box.node.data)}", f"grad {f(final[box.node])}"))
+        output = t.name(box.node)  # a group's output goes by its own name in the text: show it too
+        data = f"{output} = {f(box.node.data)}" if box.kind == "group" and output != box.name else (
+            f"data {f(box.node.data)}")
+        rows.append((box.name, tag, data, f"grad {f(final[box.node])}"))
     widths = [max(len(a) + len(b) + 2, len(c), len(d), 6) * _CHAR + 16 for a, b, c, d in rows]
     heights = [3 * _ROW + 10.0] * len(rows)
     parents: list[list[int]] = [[] for _ in rows]

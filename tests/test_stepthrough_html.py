@@ -5,7 +5,8 @@ nothing else; no label can end the JSON's script element or open a comment; the 
 labels back intact; the page refers to no external resource; writing a page changes no .grad, even
 one that was not zero; each notebook view gets its own id; a graph too large to draw is refused, the
 limit counting what one view shows (a grouped MLP sample of 981 nodes fits); a lone surrogate in a label
-or the title is shown as its escape; a failed write keeps the old page (atomic).
+or the title is shown as its escape; a failed write keeps the old page (atomic); every box a step
+names is on that view's drawing by the name the text uses; one page sorts the graph at most twice.
 """
 
 from __future__ import annotations
@@ -143,3 +144,54 @@ def test_a_grouped_graph_is_limited_by_what_one_view_shows(tmp_path):
     too_many = r"inside layers\.\d\.neurons\.\d+ would show 6\d boxes, more than max_nodes=40"
     with pytest.raises(ValueError, match=too_many):
         export_html(loss, tmp_path / "small.html", max_nodes=40)
+
+
+def _labels_per_view(page: str) -> list[tuple[set[str], str]]:
+    """Each view's box labels, and all the text of its drawing."""
+    views = re.findall(r'<div class="asc-view" data-view="\d+"[^>]*>(.*?)</svg>', page, re.S)
+    return [({html.unescape(t) for t in re.findall(r'<text class="label"[^>]*>([^<]*)</text>', v)},
+             " ".join(html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", v))) for v in views]
+
+
+def test_every_box_a_step_names_is_on_the_drawing_by_that_name(tmp_path):
+    from autograd_scalar.examples import EXAMPLES
+    from autograd_scalar.steptrace import build_views, trace
+
+    for name in EXAMPLES:
+        root = example(name)
+        page = export_html(root, tmp_path / f"{name}.html").read_text(encoding="utf-8")
+        labels = _labels_per_view(page)
+        t = trace(root)
+        views = build_views(t)
+        assert len(labels) == len(views)
+        for view, (shown, drawing) in zip(views, labels):
+            assert {box.name for box in view.boxes} <= shown, (name, view.title)
+            for frame in view.frames:  # the step's own box and the boxes it sends to, by the name the text uses
+                text = " ".join([frame.head, *frame.lines, *(e for e, _ in frame.sends)])
+                for key in [frame.box, *frame.targets]:
+                    if key is not None:
+                        box = view.boxes[key]
+                        called = box.name if box.name in text else t.name(box.node)
+                        assert called in text and called in drawing, (name, view.title, frame.head)
+
+
+def test_one_page_sorts_the_graph_at_most_twice(tmp_path, monkeypatch):
+    # the trace sorts once; the flat drawing (viz.to_svg) once more; a grouped page's own drawing not at all
+    import autograd_scalar.steptrace as steptrace
+    import autograd_scalar.viz as viz
+    from autograd_scalar.examples import mlp_sample
+
+    calls = []
+    real = steptrace.topological_order
+
+    def counting(root):
+        calls.append(root)
+        return real(root)
+
+    monkeypatch.setattr(steptrace, "topological_order", counting)
+    monkeypatch.setattr(viz, "topological_order", counting)
+    export_html(example("sigmoid"), tmp_path / "flat.html")
+    assert len(calls) == 2
+    calls.clear()
+    export_html(mlp_sample()[0], tmp_path / "grouped.html")
+    assert len(calls) == 1
