@@ -200,6 +200,8 @@ def check_train(args: argparse.Namespace) -> None:
     check_float("--noise", value("noise"), 0.0, MAX_NOISE)
     check_float("--lr", value("lr"), 0.0, MAX_LR, above_low=True, why="larger steps overflow the weights")
     check_float("--momentum", value("momentum"), 0.0, 1.0, below_high=True, why="1 or more never settles")
+    if value("momentum") is not None and value("optimizer") == "adam":
+        raise UsageError("--momentum", "applies to --optimizer sgd only (adam keeps its own running averages)")
     check_float("--weight-decay", value("weight_decay"), 0.0, 1.0)
     if value("hidden") is not None:
         try:

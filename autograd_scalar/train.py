@@ -333,6 +333,10 @@ class ProgressBar:
         elapsed = time.perf_counter() - self.started
         return f"epoch {epoch:>{digits}}/{self.total} [{bar}]  loss {loss:.4f}  acc {100 * acc:5.1f}%  {elapsed:.1f}s"
 
+    LEGEND = ("(epoch lines: training loss and accuracy over the epoch's batches, each batch measured before"
+              " its step; 'final' measures the trained model)")
+    """What the epoch figures are, printed once before them: why the last epoch line and 'final' differ."""
+
     def __call__(self, epoch: int, loss: float, acc: float) -> None:
         last = epoch == self.total
         if self.live:
@@ -693,9 +697,7 @@ def train_command(args: Any, stream: TextIO | None = None) -> int:
     X_train, X_test, y_train, y_test = _split(args, X, y)
     outputs = classes if loss == "cross_entropy" else 1
     model = MLP(len(X[0]), [*hidden, outputs], activation=args.activation, seed=args.seed)
-    if args.optimizer == "adam":
-        if args.momentum is not None:
-            raise ValueError("--momentum applies to --optimizer sgd only (adam keeps its own running averages)")
+    if args.optimizer == "adam":  # check_train has refused --momentum here
         optimizer = Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     else:
         momentum = 0.9 if args.momentum is None else args.momentum
@@ -710,6 +712,7 @@ def train_command(args: Any, stream: TextIO | None = None) -> int:
         + ("compiled (ag.compile; --no-compile for the interpreter)" if compiled else "on the interpreter"),
         file=out,
     )
+    print(ProgressBar.LEGEND, file=out)
     started = time.perf_counter()
     history = fit(model, X_train, y_train, loss, optimizer, args.epochs, batch_size=batch, seed=args.seed,
                   callback=ProgressBar(args.epochs, stream=out), validation=(X_test, y_test) if X_test else None,

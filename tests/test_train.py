@@ -268,9 +268,9 @@ def test_default_run_reaches_97_percent_on_moons(tmp_path, capsys):
 
 def test_train_momentum_with_adam_is_refused_not_ignored(capsys):
     """#16: --momentum used to be silently ignored with --optimizer adam."""
-    assert cli.main(["train", "--optimizer", "adam", "--momentum", "0.5", "--epochs", "1"]) != 0
+    assert cli.main(["train", "--optimizer", "adam", "--momentum", "0.5", "--epochs", "1"]) == 2
     err = capsys.readouterr().err
-    assert "--momentum applies to --optimizer sgd only" in err and "Traceback" not in err
+    assert "--momentum: applies to --optimizer sgd only" in err and "Traceback" not in err and "epoch" not in err
 
 
 def test_step_set_without_expr_is_refused(capsys):
@@ -472,3 +472,11 @@ def test_train_command_digits_without_scikit_learn_names_the_extra(monkeypatch, 
     captured = capsys.readouterr()
     assert "autograd-scalar train: digits: needs scikit-learn (pip install 'autograd-scalar[datasets]')" in captured.err
     assert captured.out == "" and captured.err.count("\n") == 1
+
+
+def test_train_output_says_what_the_epoch_figures_are(capsys):
+    """#16: an epoch line's accuracy (batches, before each step) and 'final' (the trained model) are labelled."""
+    assert cli.main(["train", "--points", "40", "--hidden", "4", "--epochs", "3", "--batch-size", "8"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == ProgressBar.LEGEND and "before its step" in lines[1] and "'final'" in lines[1]
+    assert lines[2].startswith("epoch 1/3") and lines[-1].startswith("final: training loss")
