@@ -19,7 +19,9 @@ temporary file is removed and the previous file is left exactly as it was.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,7 +48,7 @@ def atomic_file(path: PathLike, mode: str = "w") -> Iterator[IO]:
     """
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_file: mode must be 'w' or 'wb', got {mode!r}")
-    target = Path(path)
+    target = _regular_target(Path(path))
     folder = target.parent
     fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
@@ -68,6 +70,26 @@ def write_atomic(path: PathLike, data: str | bytes) -> None:
     """Write ``data`` (``str`` as UTF-8, or ``bytes``) to ``path`` atomically: all of it or nothing."""
     with atomic_file(path, "wb" if isinstance(data, bytes) else "w") as file:
         file.write(data)
+
+
+def _regular_target(path: Path) -> Path:
+    """The file to replace: ``path``, or the file a symbolic link points to (the link is kept).
+
+    Anything that exists and is not a regular file (a folder, a device such as ``/dev/null``, a
+    named pipe) is refused: replacing it with a regular file would destroy it.
+    """
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return target
+    if stat.S_ISREG(mode):
+        return target
+    kind = "a folder" if stat.S_ISDIR(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else \
+        "a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
+    error = IsADirectoryError if stat.S_ISDIR(mode) else OSError
+    raise error(errno.EISDIR if stat.S_ISDIR(mode) else errno.EINVAL,
+                f"refusing to write over {kind}: give the path of a file", str(path))
 
 
 def _permissions(target: Path) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -110,3 +111,28 @@ def test_bad_mode_is_refused(tmp_path):
     with pytest.raises(ValueError, match="mode"):
         with atomic_file(tmp_path / "x", "a"):
             pass
+
+
+def test_a_folder_a_device_or_a_pipe_is_refused_and_left_alone(tmp_path):
+    """As root, os.replace would swap /dev/null or a pipe for a regular file: refuse anything not a regular file."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(IsADirectoryError, match="refusing to write over a folder"):
+        write_atomic(tmp_path / "folder", "x")
+    with pytest.raises(OSError, match="refusing to write over a named pipe"):
+        write_atomic(pipe, "x")
+    with pytest.raises(OSError, match="refusing to write over a device") as error:
+        write_atomic("/dev/null", "x")
+    assert error.value.filename == "/dev/null"
+    assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode) and _only(tmp_path) == ["folder", "pipe"]
+
+
+def test_a_symbolic_link_is_written_through_and_kept(tmp_path):
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    write_atomic(link, "new")
+    assert link.is_symlink() and real.read_text() == "new" and _only(tmp_path) == ["link.json", "real.json"]
