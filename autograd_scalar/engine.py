@@ -16,6 +16,7 @@ import _thread
 import math
 import numbers
 import operator
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -73,12 +74,8 @@ def _as_float(op: str, x: Any) -> float:
     """
     if x.__class__ is float:
         number = x
-    elif x.__class__ is int:  # sum()'s 0, 1 - x, x ** 2: common enough for a path of their own
-        try:
-            return float(x)
-        except OverflowError:
-            raise ValueError(f"{op}: expected a number within the float range (|x| < 1.8e308), got {_shown(x)}"
-                             ) from None
+    elif x.__class__ is int and -2**1023 < x < 2**1023:  # sum()'s 0, 1 - x, x ** 2: a path of their own
+        return float(x)
     else:
         kind = type(x).__name__
         if isinstance(x, bool) or kind == "bool_":
@@ -91,11 +88,10 @@ def _as_float(op: str, x: Any) -> float:
         try:
             number = float(x)
         except OverflowError:  # 10**400, Fraction(10**400, 3)
-            number = None
+            number = _INF
         except ValueError:  # Decimal("sNaN")
             number = math.nan
-        finite_input = isinstance(x, numbers.Rational) or (isinstance(x, Decimal) and x.is_finite())
-        if number is None or (number in (_INF, -_INF) and finite_input):  # Decimal("1e400") rounds to inf
+        if number in (_INF, -_INF) and (isinstance(x, numbers.Rational) or isinstance(x, Decimal) and x.is_finite()):
             raise ValueError(f"{op}: expected a number within the float range (|x| < 1.8e308), got {_shown(x)}")
     if number != number or number in (_INF, -_INF):
         raise ValueError(f"{op}: expected a finite number, got {_shown(x)}")
@@ -406,16 +402,45 @@ class Value:
         return node
 
     def __deepcopy__(self, memo: dict) -> Value:
-        """``copy.deepcopy(v)``: the whole graph below ``v``, copied without recursion (see copies)."""
-        from .copies import deepcopy_graph
+        """``copy.deepcopy(v)``: every node below ``v`` copied once, parents first, so the depth
+        never grows (Python's own recursion stops near 140 deep); nodes already in ``memo`` (copied
+        with another object of the same ``deepcopy``) are reused, so shared nodes stay shared.
 
-        return deepcopy_graph(self, memo)
+        >>> import copy, pickle
+        >>> y = x = Value(0.5)
+        >>> for _ in range(10_000):
+        ...     y = y * 1.0001
+        >>> twin, again = copy.deepcopy(y), pickle.loads(pickle.dumps(y))
+        >>> twin.data == again.data == y.data, twin is not y, twin.parents[0] is not y.parents[0]
+        (True, True, True)
+        """
+        keep = memo.setdefault(id(memo), [])  # copy.deepcopy's convention: the originals stay alive
+        for node in topological_order(self):
+            if id(node) not in memo:
+                twin = memo[id(node)] = node.__copy__()
+                a, b = node._a, node._b
+                if a is not None and a.__class__ is not float:
+                    twin._a = memo[id(a)]
+                if b is not None and b.__class__ is not float:
+                    twin._b = memo[id(b)]
+                keep.append(node)
+        return memo[id(self)]
 
     def __reduce__(self) -> tuple:
-        """Pickle support, flat, so a 10**6-node chain pickles (see copies); the package never pickles."""
-        from .copies import reduce_graph
-
-        return reduce_graph(self)
+        """Pickle, flat: asked for an interior node, we give the pickler the whole graph as a list in
+        topological order; asked then for each node of that list, a record whose parents it has
+        written already. So it never recurses (a 10**6-node chain pickles) and shared nodes stay
+        shared. The package itself never pickles: models are saved as JSON."""
+        graph = getattr(_pickling, "graph", None)
+        if graph is not None and graph[0]() is not None and id(self) in graph[1]:
+            if self is graph[2]:  # the root's record comes last: this graph is written
+                _pickling.graph = None
+            return _restore, (self.data, self.grad, self.label, self.op, self._a, self._b)
+        if self._a is None:
+            return _restore, (self.data, self.grad, self.label, "", None, None)
+        order = _Flat(topological_order(self))
+        _pickling.graph = (weakref.ref(order), {id(n) for n in order}, self)
+        return _last, (order,)
 
     # ---- micrograd's names ---------------------------------------------------------------------
 
@@ -462,6 +487,30 @@ class Value:
         """
         seed = _as_float("backward", gradient)
         _backpropagate(self, accumulate=True, wanted=(), create_graph=False, check_finite=check_finite, seed=seed)
+
+
+_pickling = _thread._local()  # per thread: the graph whose records a pickler is writing
+
+
+class _Flat(list):
+    """A graph's nodes in topological order, weakly referenced: a pickle abandoned half way (a
+    full disk) drops it, so what it left behind cannot be taken for a later pickle's."""
+
+    __slots__ = ("__weakref__",)
+
+    def __reduce__(self) -> tuple:
+        return list, (list(self),)
+
+
+def _restore(data: float, grad: float, label: str, op: str, a: Value | float | None, b: Value | float | None) -> Value:
+    """One node from its pickled record (its parents are restored already)."""
+    node = _new(Value)
+    node.data, node.grad, node.label, node.op, node._a, node._b, node._mark = data, grad, label, op, a, b, None
+    return node
+
+
+def _last(nodes: list[Value]) -> Value:
+    return nodes[-1]
 
 
 # ---- the topological order and the backward walk --------------------------------------------
