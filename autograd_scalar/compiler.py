@@ -317,14 +317,18 @@ def _binary(left: tuple[str, int], sym: str, right: tuple[str, int], prec: int) 
     return f"{_wrap(left, prec)} {sym} {_wrap(right, prec + 1)}", prec
 
 
-# Which arguments (by position) and whether the output each op's backward line reads.
-def _reads(op: str, n_args: int) -> tuple[set[int], bool]:
-    return {
-        "add": (set(), False), "sub": (set(), False), "neg": (set(), False),
-        "mul": ({0, 1}, False), "div": ({1}, True), "exp": (set(), True), "log": ({0}, False), "tanh": (set(), True),
-        "sigmoid": ({0}, True), "relu": ({0}, False), "sqrt": (set(), True), "abs": ({0}, False),
-        "sin": ({0}, False), "cos": ({0}, False),
-    }.get(op, (set(range(n_args)), True))
+_READS: dict[str, tuple[frozenset[int], bool]] = {
+    "add": (frozenset(), False), "sub": (frozenset(), False), "neg": (frozenset(), False),
+    "mul": (frozenset({0, 1}), False), "div": (frozenset({1}), True), "exp": (frozenset(), True),
+    "log": (frozenset({0}), False), "tanh": (frozenset(), True), "sigmoid": (frozenset({0}), True),
+    "relu": (frozenset({0}), False), "sqrt": (frozenset(), True), "abs": (frozenset({0}), False),
+    "sin": (frozenset({0}), False), "cos": (frozenset({0}), False),
+}  # fmt: skip
+"""Which arguments (by position) each op's backward line reads, and whether it reads the output."""
+
+
+def _reads(op: str, n_args: int) -> tuple[frozenset[int], bool]:
+    return _READS.get(op) or (frozenset(range(n_args)), True)  # any other op: its rule, called on everything
 
 
 _FORWARD_TWICE = {"sigmoid", "relu"}  # their forward line reads the input twice
