@@ -44,7 +44,7 @@ class Group:
     ``kind`` is ``"scope"`` or ``"neuron"``.
     """
 
-    __slots__ = ("_name", "parent", "kind", "_neuron", "output", "__weakref__")
+    __slots__ = ("_name", "parent", "kind", "_neuron", "output", "roles", "__weakref__")
 
     def __init__(self, name: str, parent: Group | None, kind: str = "scope", neuron: Any = None,
                  output: Value | None = None) -> None:
@@ -54,6 +54,9 @@ class Group:
         self._neuron = neuron
         self.output = output
         """A neuron call's output (``None`` for a scope, which may have several)."""
+        self.roles: dict[Value, str] = _roles(neuron, output) if neuron is not None and output is not None else {}
+        """For a neuron call, what each of its nodes is: ``wx.2`` (``w.2`` times input 2), ``sum3``
+        (``b + wx.0 + wx.1 + wx.2``), ``z`` (the whole sum, before the activation)."""
 
     @property
     def name(self) -> str:
@@ -75,6 +78,23 @@ class Group:
 
     def __repr__(self) -> str:
         return f"Group({'/'.join(g.name for g in self.path)!r}, kind={self.kind!r})"
+
+
+def _roles(neuron: Any, out: Value) -> dict[Value, str]:
+    """The parts of one ``Neuron`` call, ``act(b + w[0]*x[0] + ... )``, by what they are."""
+    roles: dict[Value, str] = {}
+    node = out.parents[0] if neuron._act is not None and out.parents else out
+    k = len(neuron.w)
+    while node.op == "add" and k > 0 and len(node.parents) == 2:
+        rest, product = node.args
+        if not isinstance(product, Value) or product.op != "mul" or product.args[0] is not neuron.w[k - 1]:
+            break
+        roles[product] = f"wx.{k - 1}"
+        roles[node] = "z" if k == len(neuron.w) else f"sum{k}"
+        if not isinstance(rest, Value):
+            break
+        node, k = rest, k - 1
+    return roles
 
 
 _open: list[Group] = []  # the scopes being executed, outermost first

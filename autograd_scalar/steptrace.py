@@ -35,8 +35,10 @@ a*a = 9.0: its gradient (a*a).grad = 1.0
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
+import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -421,8 +423,8 @@ def contribution_text(names: _Names, consumer: Value, parent: Value, position: i
 
 def sum_text(parts: Sequence[float], total: float, digits: int) -> tuple[list[str], str]:
     """The terms and the total of a sum of contributions, printed so that they add up."""
-    def check(f: Callable[[float], str]) -> bool:
-        return agrees(math.fsum(float(f(p)) for p in parts), f(total))
+    def check(f: Callable[[float], str]) -> bool:  # added left to right, in floats, as backward() adds them
+        return agrees(functools.reduce(operator.add, (float(f(p)) for p in parts)), f(total))
 
     f = fit_digits(check, digits, anchor=total)
     return [f(p) for p in parts], f(total)
@@ -470,7 +472,11 @@ def trace(root: Value, *, digits: int = 4) -> Trace:
         raise ValueError(f"trace: digits must be an int from 1 to 17, got {digits!r}")
     order = topological_order(root)
     groups = find_groups(order)
-    hints = {g.output: name for g, name in group_names(order, groups).items() if g.output is not None}
+    hints = {}
+    for g, name in group_names(order, groups).items():  # a neuron's parts by what they are: layers.1.neurons.3.z
+        hints.update({node: f"{name}.{role}" for node, role in g.roles.items()})
+        if g.output is not None:
+            hints[g.output] = name
     names = _Names(order, hints)
     return Trace(root, order, names, _forward_steps(order, names, digits), _backward_steps(order, names, digits),
                  groups, digits)
@@ -820,6 +826,10 @@ class View:
     frames: list[Frame]
 
 
+NEURON_PARTS = ("a neuron's parts: wx.i = w.i × its input i; sum k = b + wx.0 + ... + wx.(k-1); "
+                "z = the whole sum; the neuron's output = its activation of z")
+
+
 def group_names(order: Sequence[Value], groups: dict[Value, Group | None]) -> dict[Group, str]:
     """A unique display name for every group of the graph: its path, ``#2`` on a repeat."""
     names: dict[Group, str] = {}
@@ -1017,7 +1027,7 @@ def _view(t: Trace, g: Group | None, gname: dict[Group, str], us: list[Unit], sc
             frames.append(Frame("forward", b, "an input" if not u.op else "compute", [step.text], datas=[b]))
         else:
             outs = outputs(u)
-            lines = [f"{names.name[o]} = {f(o.data)}" for o in outs]
+            lines = [f"{names.name[o]} = {f(o.data)}" for o in outs] + ([NEURON_PARTS] if u.roles else [])
             frames.append(Frame("forward", b, f"the group {gname[u]} computes its {len(all_nodes[u])} nodes", lines,
                                 datas=[b], group=u))
     backward_order = schedule(g, {s.node: s.index for s in t.backward}.__getitem__, True)
@@ -1075,9 +1085,9 @@ def _group_frame(t: Trace, g: Group, b: int, box_of: Callable, outs: list[Value]
                 sent.setdefault(c.parent, []).append(c.contribution)
     start, end = at_start[g], at_end[g]
     sends, targets, grads = [], [], [(b, f(steps[outs[-1]].upstream), True)]
-    for p, parts in sent.items():
-        part = math.fsum(parts)
+    for p in sent:
         before, after = start.get(p, 0.0), end[p]
+        part = after - before  # what the group's steps added, together (the sum of its parts, in floats)
 
         def check(h: Callable[[float], str], before: float = before, part: float = part, after: float = after) -> bool:
             return agrees(float(h(before)) + float(h(part)), h(after))
@@ -1093,6 +1103,8 @@ def _group_frame(t: Trace, g: Group, b: int, box_of: Callable, outs: list[Value]
     params = [v for v in nodes if not v.op]
     lines = [f"inside, {len(nodes)} steps pass it back node by node (open the group to see each); "
              "each input outside the group receives the sum of the parts its uses inside send"]
+    if g.roles:
+        lines.append(NEURON_PARTS)
     if params:
         shown_params = ", ".join(f"{names.name[v].removeprefix(prefix)}.grad = {f(steps[v].upstream)}"
                                  for v in params[:6])
