@@ -32,7 +32,6 @@ interpreter, which gives its own result or its own error. Nothing is ever silent
 from __future__ import annotations
 
 import builtins
-import inspect
 import keyword
 import math
 import numbers
@@ -704,6 +703,8 @@ class CompiledFunction:
         self.timings: list[dict[str, float]] = []
         """Per trace: its node count and the seconds spent tracing, writing the code and compiling it."""
         """Whether the variant cache is full (further variants run on the interpreter)."""
+        import inspect  # here, not at the top: it costs `import autograd_scalar` ~10 ms
+
         try:
             parameters = inspect.signature(fn).parameters.values()
             self._arg_names = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
