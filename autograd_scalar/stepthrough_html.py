@@ -276,14 +276,15 @@ SCRIPT = r"""
   });
   root.querySelector(".asc-controls").hidden = false;
   root.querySelector(".asc-now").hidden = false;
+  root.querySelector(".asc-legend").hidden = false;
   Array.prototype.forEach.call(root.querySelectorAll(".asc-nojs"), function (e) { e.hidden = true; });
   Array.prototype.forEach.call(root.querySelectorAll(".asc-view > details"), function (e) { e.open = true; });
   render();
 })();
 """
 
-LEGEND = (
-    '<div class="asc-legend">'
+LEGEND = (  # shown by the script: without it nothing is current, partial or pending
+    '<div class="asc-legend" hidden>'
     '<span><i class="asc-sw-current"></i>the current step\'s box</span>'
     '<span><i class="asc-sw-target"></i>boxes it sends a gradient to</span>'
     '<span><span class="asc-sw-final">grad 0.42</span> final: every use has sent its part</span>'
@@ -291,9 +292,9 @@ LEGEND = (
     '<span><i class="asc-sw-flow"></i>edges the gradient goes back along</span>'
     '<span><i class="asc-sw-arrived"></i>edges it arrived by</span>'
     '<span><i class="asc-sw-pending"></i>not computed yet</span>'
-    '<span><i class="asc-sw-group"></i>a group (a Neuron call, a scope): open it to step inside</span>'
-    "</div>"
+    "__GROUP__</div>"
 )
+LEGEND_GROUP = '<span><i class="asc-sw-group"></i>a group (a Neuron call, a scope): open it to step inside</span>'
 
 
 # ---- drawings --------------------------------------------------------------------------------------------
@@ -499,7 +500,7 @@ def _parts(root: Value, title: str | None, digits: int, element_id: str, global_
         '<span class="asc-where"></span><span class="asc-pos"></span>'
         '<span class="asc-hint">keys: → or space next, ← back, o open a group, u up</span>'
         "</div>"
-        f"{LEGEND}"
+        f"{LEGEND.replace('__GROUP__', LEGEND_GROUP if t.grouped else '')}"
         '<p class="asc-nojs">Scripts are off here, so nothing moves: the drawing shows every node with its value '
         "and its final gradient, and below it every step of the forward and the backward pass is listed in order."
         f"{html.escape(grouped_note)}</p>"

@@ -1109,7 +1109,8 @@ def _group_frame(t: Trace, g: Group, b: int, box_of: Callable, outs: list[Value]
         shown_params = ", ".join(f"{names.name[v].removeprefix(prefix)}.grad = {f(steps[v].upstream)}"
                                  for v in params[:6])
         more = f", and {len(params) - 6} more" if len(params) > 6 else ""
-        lines.append(f"its inputs inside ({len(params)}), final: {shown_params}{more}")
+        what = "its weights and bias" if g.roles else "the leaves inside it"
+        lines.append(f"{what} ({len(params)}), final: {shown_params}{more}")
         grads.extend((box_of(v), f(steps[v].upstream), True) for v in params if box_of(v) not in (None, b))
     return Frame("backward", b, head, lines, sends, targets, [], grads, g)
 
