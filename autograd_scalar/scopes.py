@@ -42,6 +42,11 @@ class Group:
 
     ``name`` is what the views show; ``parent`` the enclosing group (``None`` at the top);
     ``kind`` is ``"scope"`` or ``"neuron"``.
+
+    >>> outer = Group("layer", None)
+    >>> inner = Group("unit", outer)
+    >>> [g.name for g in inner.path], inner
+    (['layer', 'unit'], Group('layer/unit', kind='scope'))
     """
 
     __slots__ = ("_name", "parent", "kind", "_neuron", "output", "roles", "__weakref__")
@@ -148,6 +153,14 @@ def note_call(neuron: Any, inputs: Sequence, out: Value) -> None:
 
     One weak entry per call, dropped with ``out``: the group's nodes are those between ``out`` and
     ``inputs``, found by :func:`find_groups` only when a view asks.
+
+    >>> from autograd_scalar.engine import topological_order
+    >>> x = Value(2.0, label="x")
+    >>> y = x * 3
+    >>> note_call(None, [x], y)           # as if a module without parameters had turned x into y
+    >>> groups = find_groups(topological_order(y))
+    >>> groups[y].kind, groups[x]
+    ('neuron', None)
     """
     _calls[weakref.ref(out, _forget)] = (neuron, inputs if inputs.__class__ is tuple else tuple(inputs),
                                          _open[-1] if _open else None)

@@ -524,7 +524,13 @@ def _csp_hash(text: str) -> str:
 
 def page_document(root: Value, *, title: str | None = None, digits: int = 4, naive: bool = False,
                   max_nodes: int = 500) -> str:
-    """A complete, self-contained HTML document with a strict Content-Security-Policy."""
+    """A complete, self-contained HTML document with a strict Content-Security-Policy.
+
+    >>> from autograd_scalar.examples import example
+    >>> page = page_document(example("branch"))
+    >>> page.startswith("<!DOCTYPE html>"), "default-src 'none'" in page, "a.grad = 1.0 + 3.0 + 3.0 = 7.0" in page
+    (True, True, True)
+    """
     body, css, script, title = _parts(root, _showable(title), digits, "asc-page", global_keys=True, naive=naive,
                                       max_nodes=max_nodes)
     policy = (f"default-src 'none'; script-src {_csp_hash(script)}; style-src {_csp_hash(css)}; "
@@ -547,7 +553,13 @@ def _showable(title: str | None) -> str | None:
 
 
 def page_fragment(root: Value, *, title: str | None = None, digits: int = 4, max_nodes: int = 500) -> str:
-    """The same page as markup for a notebook cell: its own id, keys only while it has focus."""
+    """The same page as markup for a notebook cell: its own id, keys only while it has focus.
+
+    >>> from autograd_scalar.examples import example
+    >>> a, b = page_fragment(example("branch")), page_fragment(example("branch"))
+    >>> a.startswith("<style>"), a[a.index('id="'):][:14] != b[b.index('id="'):][:14]
+    (True, True)
+    """
     element_id = f"asc-step-{uuid.uuid4().hex[:12]}"  # unique across kernels: old outputs stay on the page
     body, css, script, _ = _parts(root, _showable(title), digits, element_id, global_keys=False,
                                   max_nodes=max_nodes)

@@ -35,7 +35,12 @@ RESET = "\x1b[0m"
 
 
 def use_colour(stream: TextIO) -> bool:
-    """Colour only on a terminal, and not under ``NO_COLOR`` (https://no-color.org) or ``TERM=dumb``."""
+    """Colour only on a terminal, and not under ``NO_COLOR`` (https://no-color.org) or ``TERM=dumb``.
+
+    >>> import io
+    >>> use_colour(io.StringIO())          # a pipe or a file: never
+    False
+    """
     return _isatty(stream) and "NO_COLOR" not in os.environ and os.environ.get("TERM", "") != "dumb"
 
 
@@ -43,6 +48,20 @@ class Screens:
     """The screens of the interactive view, kept apart from the terminal so it can be tested as text.
 
     ``position`` is a stack of ``[view, frame]``: the whole graph first, then each group opened.
+
+    >>> from autograd_scalar.examples import example
+    >>> screens = Screens(example("branch"), title="branch")
+    >>> for _ in range(5):
+    ...     screens.next()
+    >>> lines = screens.render(80, 24)
+    >>> for line in lines[:3] + lines[-3:]:
+    ...     print(line)
+    [6/7] branch
+    n/space next · b back · o open group · u up · q quit
+       box          data        grad
+      rule: d(a*a)/da = a, for each of its two factors
+      a.grad += a × (a*a).grad = 3.0 × 1.0 = 3.0  a.grad: 1.0 → 4.0
+      a.grad += a × (a*a).grad = 3.0 × 1.0 = 3.0  a.grad: 4.0 → 7.0
     """
 
     def __init__(self, root: Value, *, title: str, naive: bool = False, digits: int = 4,

@@ -403,7 +403,7 @@ class BackwardStep:
         return "\n".join(self.lines)
 
 
-def contribution_text(names: _Names, consumer: Value, parent: Value, position: int, local: float, upstream: float,
+def _contribution_text(names: _Names, consumer: Value, parent: Value, position: int, local: float, upstream: float,
                       contribution: float, before: float, after: float, digits: int) -> tuple[str, str]:
     """The ``+=`` line and the ``before → after`` of one contribution, with numbers that add up."""
     formula = names.local_formula(consumer, position)
@@ -421,7 +421,7 @@ def contribution_text(names: _Names, consumer: Value, parent: Value, position: i
     return equation, f"{target}.grad: {f(before)} → {f(after)}"
 
 
-def sum_text(parts: Sequence[float], total: float, digits: int) -> tuple[list[str], str]:
+def _sum_text(parts: Sequence[float], total: float, digits: int) -> tuple[list[str], str]:
     """The terms and the total of a sum of contributions, printed so that they add up."""
     def check(f: Callable[[float], str]) -> bool:  # added left to right, in floats, as backward() adds them
         return agrees(functools.reduce(operator.add, (float(f(p)) for p in parts)), f(total))
@@ -473,7 +473,7 @@ def trace(root: Value, *, digits: int = 4) -> Trace:
     order = topological_order(root)
     groups = find_groups(order)
     hints = {}
-    for g, name in group_names(order, groups).items():  # a neuron's parts by what they are: layers.1.neurons.3.z
+    for g, name in _group_names(order, groups).items():  # a neuron's parts by what they are: layers.1.neurons.3.z
         hints.update({node: f"{name}.{role}" for node, role in g.roles.items()})
         if g.output is not None:
             hints[g.output] = name
@@ -521,19 +521,19 @@ def _backward_steps(order: list[Value], names: _Names, digits: int) -> list[Back
                 before = grads.get(arg, 0.0)
                 after = grads[arg] + contribution if arg in grads else contribution
                 grads[arg] = after
-                equation, change = contribution_text(names, node, arg, position, local, upstream, contribution,
+                equation, change = _contribution_text(names, node, arg, position, local, upstream, contribution,
                                                      before, after, digits)
                 item = Contribution(node, arg, position, words[position], names.local_formula(node, position), local,
                                     upstream, contribution, before, after, equation, change)
                 sent.append(item)
                 received.setdefault(arg, []).append(item)
-        lines = step_lines(names, node, upstream, incoming, tuple(sent), digits)
+        lines = _step_lines(names, node, upstream, incoming, tuple(sent), digits)
         steps.append(BackwardStep(index, names.index[node], total, node, names.name[node], upstream, incoming,
                                   tuple(sent), tuple(lines)))
     return steps
 
 
-def step_lines(names: _Names, node: Value, upstream: float, incoming: Sequence[Contribution],
+def _step_lines(names: _Names, node: Value, upstream: float, incoming: Sequence[Contribution],
                sent: Sequence[Any], digits: int, sends: Sequence[tuple[str, str]] | None = None) -> list[str]:
     """The lines of one backward step: what arrived, the rule, and each ``+=`` (``sends`` overrides their text)."""
     name = names.in_formula(node)
@@ -559,7 +559,7 @@ def step_lines(names: _Names, node: Value, upstream: float, incoming: Sequence[C
         else:
             why = (f"it is used {len(incoming)} times by {len(consumers)} operations ({users}), "
                    "and their contributions add up")
-        terms, shown_total = sum_text([c.contribution for c in incoming], upstream, digits)
+        terms, shown_total = _sum_text([c.contribution for c in incoming], upstream, digits)
         lines.append(f"  {name}.grad = {' + '.join([terms[0], *map(_factor, terms[1:])])} = {shown_total}: {why}")
     if sent:
         lines.append(f"  rule: {names.rule_line(node)}")
@@ -830,7 +830,7 @@ NEURON_PARTS = ("a neuron's parts: wx.i = w.i × its input i; sum k = b + wx.0 +
                 "z = the whole sum; the neuron's output = its activation of z")
 
 
-def group_names(order: Sequence[Value], groups: dict[Value, Group | None]) -> dict[Group, str]:
+def _group_names(order: Sequence[Value], groups: dict[Value, Group | None]) -> dict[Group, str]:
     """A unique display name for every group of the graph: its path, ``#2`` on a repeat."""
     names: dict[Group, str] = {}
     taken: set[str] = set()
@@ -850,9 +850,22 @@ def group_names(order: Sequence[Value], groups: dict[Value, Group | None]) -> di
 def build_views(t: Trace, *, max_nodes: int = 500) -> list[View]:
     """The top view and one view per group, with their frames; a view of more than ``max_nodes`` boxes
     is refused (``ValueError``): the limit applies to what is shown, not to the graph.
+
+    In a graph without groups the one view has a box per node, in forward order, and its frames
+    are the start, each forward step and each backward step. In a grouped graph a closed group is
+    one box and one step each way; its own view shows its nodes and, as *stubs*, the outside nodes
+    that feed it.
+
+    >>> from autograd_scalar.examples import mlp_sample
+    >>> views = build_views(trace(mlp_sample()[0]))
+    >>> len(views), len(views[0].boxes), sum(box.kind == "group" for box in views[0].boxes)
+    (34, 37, 33)
+    >>> neuron = next(v for v in views if v.title == "inside layers.0.neurons.0")
+    >>> [(box.name, box.kind) for box in neuron.boxes][:3]
+    [('x0', 'stub'), ('x1', 'stub'), ('layers.0.neurons.0.b', 'node')]
     """
     groups = t.groups
-    gname = group_names(t.order, t.groups)
+    gname = _group_names(t.order, t.groups)
     parent_of = {g: g.parent for g in gname}
     members: dict[Group | None, list[Value]] = {}
     for node in t.order:
@@ -1053,16 +1066,16 @@ def _node_frame(t: Trace, step: BackwardStep, b: int, box_of: Callable, shown: d
     sends, targets, grads = [], [], [(b, f(step.upstream), True)]
     for c in step.contributions:
         before, after = shown[id(c)]
-        sends.append(contribution_text(names, c.consumer, c.parent, c.position, c.local, c.upstream, c.contribution,
+        sends.append(_contribution_text(names, c.consumer, c.parent, c.position, c.local, c.upstream, c.contribution,
                                        before, after, digits))
         k = box_of(c.parent)
         if k is not None:
             targets.append(k)
             grads.append((k, f(after), False))
-    lines = step_lines(names, step.node, step.upstream, step.incoming, step.contributions, digits, sends)
+    lines = _step_lines(names, step.node, step.upstream, step.incoming, step.contributions, digits, sends)
     total = None
     if len(step.incoming) > 1:
-        terms, shown_total = sum_text([c.contribution for c in step.incoming], step.upstream, digits)
+        terms, shown_total = _sum_text([c.contribution for c in step.incoming], step.upstream, digits)
         by = [names.name[c.consumer] for c in step.incoming]
         total = (names.in_formula(step.node), [f"{p} from {who}" for p, who in zip(terms, by)], shown_total)
     return Frame("backward", b, lines[0], [line.strip() for line in lines[1:len(lines) - len(sends)]], sends,
@@ -1150,13 +1163,13 @@ def format_transcript(root: Value, *, naive: bool = False, digits: int = 4, titl
     for view in views:
         if view.group is not None:
             parts += ["", "", f"Inside the group {view.title.removeprefix('inside ')}"]
-        parts += view_text(view)
+        parts += _view_text(view)
     if naive:
         parts += ["", "", format_naive(naive_backward(root), digits)]
     return "\n".join(parts)
 
 
-def frame_lines(frame: Frame) -> list[str]:
+def _frame_lines(frame: Frame) -> list[str]:
     """One backward frame as text lines: its head, what it explains, and each ``+=``."""
     lines = [frame.head, *("  " + line for line in frame.lines)]
     if frame.sends:
@@ -1165,7 +1178,7 @@ def frame_lines(frame: Frame) -> list[str]:
     return lines
 
 
-def view_text(view: View) -> list[str]:
+def _view_text(view: View) -> list[str]:
     """A view as plain text: its forward pass as a list, then its backward frames numbered ``Step k of n``."""
     forward = [fr for fr in view.frames if fr.phase == "forward"]
     backward = [fr for fr in view.frames if fr.phase == "backward"]
@@ -1176,6 +1189,6 @@ def view_text(view: View) -> list[str]:
     for k, fr in enumerate(backward, 1):
         if k > 1:
             out.append("")
-        lines = frame_lines(fr)
+        lines = _frame_lines(fr)
         out += [f"Step {k} of {len(backward)}: {lines[0]}", *lines[1:]]
     return out
