@@ -185,8 +185,10 @@ def _binary(op: str, forward: Callable[[float, float], float], names: tuple[str,
     def method(self: Value, other: Value | Number) -> Value:
         if other.__class__ is Value:
             b, name = other.data, both
+        elif other.__class__ is float and -_INF < other < _INF:
+            b, name = other, right
         else:
-            other = _operand(op, other)  # a finite float, a Value subclass, NotImplemented, or an error
+            other = _operand(op, other)  # a float from an int, a Value subclass, NotImplemented, or an error
             if other is NotImplemented:
                 return other
             b, name = (other, right) if other.__class__ is float else (other.data, both)
