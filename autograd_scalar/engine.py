@@ -362,7 +362,12 @@ class Value:
     # ---- the number inside, and copies -----------------------------------------------------------
 
     def item(self) -> float:
-        """The number, ``.data``, as in PyTorch: ``f"{loss.item():.4f}"`` (or ``f"{loss:.4f}"``)."""
+        """The number, ``.data``, as in PyTorch: ``f"{loss.item():.4f}"`` (or ``f"{loss:.4f}"``).
+
+        >>> loss = Value(2.0) / 3
+        >>> loss.item(), f"{loss:.4f}", bool(loss), bool(loss - loss)
+        (0.6666666666666666, '0.6667', True, False)
+        """
         return self.data
 
     def __format__(self, spec: str) -> str:
@@ -486,6 +491,8 @@ class Value:
         7.0
         >>> y.backward(); a.grad
         14.0
+        >>> y.backward(gradient=0.5); a.grad      # seeded with 0.5: half of 7 more
+        17.5
         """
         seed = _as_float("backward", gradient)
         _backpropagate(self, accumulate=True, wanted=(), create_graph=False, check_finite=check_finite, seed=seed)
