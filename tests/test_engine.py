@@ -875,3 +875,37 @@ def test_bool_is_a_branch_the_compare_hooks_see_so_compile_guards_it():
         out = compiled(a)
         f(b).backward()
         assert (out, a.grad) == (f(Value(point)).data, b.grad)
+
+
+def test_micrograds_own_test_suite_passes_with_its_import_changed(torch):
+    """micrograd's test/test_engine.py (MIT), its two tests written as one: the same code on Value and on torch."""
+
+    def sanity(V):
+        x = V(-4.0)
+        z = 2 * x + 2 + x
+        q = z.relu() + z * x
+        h = (z * z).relu()
+        y = h + q + q * x
+        y.backward()
+        return [y.item(), x.grad.item() if hasattr(x.grad, "shape") else x.grad]
+
+    def more_ops(V):
+        a, b = V(-4.0), V(2.0)
+        c = a + b
+        d = a * b + b**3
+        c = c + c + 1
+        c = c + 1 + c + (-a)
+        d = d + d * 2 + (b + a).relu()
+        d = d + 3 * d + (b - a).relu()
+        e = c - d
+        f = e**2
+        g = f / 2.0
+        g = g + 10.0 / f
+        g.backward()
+        return [g.item()] + [v.grad.item() if hasattr(v.grad, "shape") else v.grad for v in (a, b)]
+
+    def tensor(x):
+        return torch.tensor(x, dtype=torch.float64, requires_grad=True)
+
+    assert sanity(Value) == sanity(tensor)
+    assert more_ops(Value) == pytest.approx(more_ops(tensor), abs=1e-6)
