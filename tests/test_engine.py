@@ -916,5 +916,5 @@ def test_second_derivatives_at_a_zero_base_are_the_limits():
     da, db = grad(a**b, [a, b], create_graph=True)
     hessian = [[g.data for g in grad(first, [a, b])] for first in (da, db)]
     assert hessian == [[2.0, 0.0], [0.0, 0.0]]  # b(b-1)a**(b-2) = 2; a**(b-1)(1 + b log a) -> 0; out log(a)**2 -> 0
-    with pytest.raises(ZeroDivisionError, match=r"backward through vpow.*zero base 0.0 with negative exponent -0.5"):
+    with pytest.raises(ZeroDivisionError, match=r"backward through vpow\(0.0, 0.5\).*d/da = b \* a\*\*\(b-1\)"):
         (a ** Value(0.5)).backward()  # d/da = 0.5 / sqrt(a) is infinite at 0: an error, not inf
