@@ -30,7 +30,7 @@ from typing import Any, Union
 from . import serialize
 from .engine import Value
 from .optim import _refuse_set_to_none
-from .scopes import note_call
+from .scopes import note_neuron
 
 Number = Union[int, float]
 Input = Sequence[Union[Value, Number]]
@@ -192,16 +192,14 @@ class Neuron(Module):
         self.w = [Value(rng.uniform(-bound, bound)) for _ in range(nin)]
         self.b = Value(0.0)
         self._label_parameters()
+        note_neuron(self)  # each call then shows as one group in the step-through and viz (scopes.py)
 
     def __call__(self, x: Input) -> Value:
         if len(x) != self.nin:
             _check_inputs("Neuron", x, self.nin)
         # Start the sum at the bias: b + w0*x0 + w1*x1 + ... makes no extra "0 +" node.
         out = sum(map(_mul, self.w, x), self.b)
-        if self._act is not None:
-            out = self._act(out)
-        note_call(self, x, out)  # the call's nodes form one group in the step-through and viz (scopes.py)
-        return out
+        return out if self._act is None else self._act(out)
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         return [(f"w.{i}", w) for i, w in enumerate(self.w)] + [("b", self.b)]

@@ -13,9 +13,10 @@ A leaf (an input or a parameter) belongs to the innermost group that holds every
 a neuron's weights sit inside its group; what a neuron is given as input never does.
 
 Grouping records; it changes nothing: no node's data or gradient, nor what ``backward()`` or a
-compiler's trace sees. Nodes carry no extra field: a scope records its nodes in a weak table,
-and a ``Neuron`` call records only its output and its inputs, so the cost is one small entry per
-call (the group's nodes are found from them when a view asks).
+compiler's trace sees. Nodes carry no extra field: a scope records its nodes in a weak table, and
+a ``Neuron`` call records nothing at all. Each neuron is noted once, when it is made (a weak set);
+when a view asks, a call is found from the neuron's own bias and weights: the sum
+``b + w[0]*x[0] + ... + w[n-1]*x[n-1]`` and its activation. So training pays nothing for groups.
 
 >>> from autograd_scalar import Value, scope
 >>> x = Value(2.0, label="x")
@@ -49,25 +50,25 @@ class Group:
     (['layer', 'unit'], Group('layer/unit', kind='scope'))
     """
 
-    __slots__ = ("_name", "parent", "kind", "_neuron", "output", "roles", "__weakref__")
+    __slots__ = ("_name", "parent", "kind", "_bias", "output", "roles", "__weakref__")
 
-    def __init__(self, name: str, parent: Group | None, kind: str = "scope", neuron: Any = None,
-                 output: Value | None = None) -> None:
+    def __init__(self, name: str, parent: Group | None, kind: str = "scope", bias: Value | None = None,
+                 output: Value | None = None, roles: dict[Value, str] | None = None) -> None:
         self._name = name
         self.parent = parent
         self.kind = kind
-        self._neuron = neuron
+        self._bias = bias
         self.output = output
         """A neuron call's output (``None`` for a scope, which may have several)."""
-        self.roles: dict[Value, str] = _roles(neuron, output) if neuron is not None and output is not None else {}
+        self.roles: dict[Value, str] = roles or {}
         """For a neuron call, what each of its nodes is: ``wx.2`` (``w.2`` times input 2), ``sum3``
         (``b + wx.0 + wx.1 + wx.2``), ``z`` (the whole sum, before the activation)."""
 
     @property
     def name(self) -> str:
         """The group's name; a neuron's is read from its bias's label when asked (``layers.0.neurons.3``)."""
-        if self._neuron is not None:
-            label = self._neuron.b.label
+        if self._bias is not None:
+            label = self._bias.label
             return label[:-2] if label.endswith(".b") else "neuron"
         return self._name
 
@@ -85,30 +86,11 @@ class Group:
         return f"Group({'/'.join(g.name for g in self.path)!r}, kind={self.kind!r})"
 
 
-def _roles(neuron: Any, out: Value) -> dict[Value, str]:
-    """The parts of one ``Neuron`` call, ``act(b + w[0]*x[0] + ... )``, by what they are."""
-    roles: dict[Value, str] = {}
-    node = out.parents[0] if neuron._act is not None and out.parents else out
-    k = len(neuron.w)
-    while node.op == "add" and k > 0 and len(node.parents) == 2:
-        rest, product = node.args
-        if not isinstance(product, Value) or product.op != "mul" or product.args[0] is not neuron.w[k - 1]:
-            break
-        roles[product] = f"wx.{k - 1}"
-        roles[node] = "z" if k == len(neuron.w) else f"sum{k}"
-        if not isinstance(rest, Value):
-            break
-        node, k = rest, k - 1
-    return roles
-
-
 _open: list[Group] = []  # the scopes being executed, outermost first
 _scoped: weakref.WeakKeyDictionary[Value, Group] = weakref.WeakKeyDictionary()
-_calls: dict[weakref.ref, tuple[Any, tuple, Group | None]] = {}  # Neuron call: ref(out) -> (neuron, inputs, scope)
-
-
-def _forget(ref: weakref.ref) -> None:
-    _calls.pop(ref, None)
+# every Neuron made, by its bias: (its weights, its activation); an entry lives as long as the bias, which
+# every graph of the neuron holds, so a graph that outlives its model still shows its groups
+_neurons: weakref.WeakKeyDictionary[Value, tuple[Sequence[Value], str]] = weakref.WeakKeyDictionary()
 
 
 @contextmanager
@@ -148,22 +130,63 @@ def scope(name: str) -> Iterator[Group]:
         _open.remove(group)
 
 
-def note_call(neuron: Any, inputs: Sequence, out: Value) -> None:
-    """Record that ``neuron`` turned ``inputs`` into ``out`` (called by ``Neuron.__call__``).
+def note_neuron(neuron: Any) -> None:
+    """Remember ``neuron`` (weakly), so that :func:`find_groups` can find its calls in a graph.
 
-    One weak entry per call, dropped with ``out``: the group's nodes are those between ``out`` and
-    ``inputs``, found by :func:`find_groups` only when a view asks.
+    ``Neuron.__init__`` calls this; a neuron needs ``.w`` (its weights, in input order), ``.b``
+    (its bias) and ``.activation`` (an operation's name, or ``"linear"``).
 
     >>> from autograd_scalar.engine import topological_order
-    >>> x = Value(2.0, label="x")
-    >>> y = x * 3
-    >>> note_call(None, [x], y)           # as if a module without parameters had turned x into y
+    >>> from autograd_scalar.nn import Neuron
+    >>> n = Neuron(2, seed=0)                     # noted when made
+    >>> y = n([1.0, 2.0])
     >>> groups = find_groups(topological_order(y))
-    >>> groups[y].kind, groups[x]
-    ('neuron', None)
+    >>> groups[y].kind, groups[y].name, groups[n.b] is groups[y]
+    ('neuron', 'neuron', True)
     """
-    _calls[weakref.ref(out, _forget)] = (neuron, inputs if inputs.__class__ is tuple else tuple(inputs),
-                                         _open[-1] if _open else None)
+    _neurons[neuron.b] = (neuron.w, getattr(neuron, "activation", "linear"))
+
+
+def _calls_of(bias: Value, weights: Sequence[Value], activation: str,
+              consumers: dict[Value, list[Value]]) -> list[tuple[list[Value], Value, list[Any], dict[Value, str]]]:
+    """Each call of the neuron with ``bias`` and ``weights`` in a graph: its nodes, output, inputs and their roles.
+
+    A call is the chain ``b + w[0]*x[0]``, then ``+ w[1]*x[1]``, ... to ``w[n-1]*x[n-1]`` (each
+    partial sum used by the next), then the activation of the whole sum; anything else is not one.
+    """
+    found = []
+    for first in consumers.get(bias, ()):
+        node, made, inputs, k = first, [], [], 0
+        while True:
+            if node.op != "add" or node.args[0] is not (bias if k == 0 else made[-1]):
+                break
+            product = node.args[1]
+            if not isinstance(product, Value) or product.op != "mul" or product.args[0] is not weights[k]:
+                break
+            made += [product, node]
+            inputs.append(product.args[1])
+            k += 1
+            if k == len(weights):
+                break
+            node = next((c for c in consumers.get(node, ()) if c.op == "add" and c.args[0] is node), None)
+            if node is None:
+                break
+        if k != len(weights):
+            continue
+        z = made[-1]
+        out = z
+        if activation != "linear":
+            out = next((c for c in consumers.get(z, ()) if c.op == activation and c.args == (z,)), None)
+            if out is None:
+                continue
+            made.append(out)
+        # what each part is: wx.i = w[i] * x[i], sum k = b + wx.0 + ... + wx.(k-1), z = the whole sum
+        roles = {product: f"wx.{i}" for i, product in enumerate(made[0:2 * len(weights):2])}
+        roles.update({s: f"sum{i + 1}" for i, s in enumerate(made[1:2 * len(weights) - 2:2])})
+        if out is not z:
+            roles[z] = "z"
+        found.append((made, out, inputs, roles))
+    return found
 
 
 def find_groups(nodes: Sequence[Value]) -> dict[Value, Group | None]:
@@ -184,31 +207,26 @@ def find_groups(nodes: Sequence[Value]) -> dict[Value, Group | None]:
     """
     members = set(nodes)
     group: dict[Value, Group | None] = {node: _scoped.get(node) for node in nodes}
-    neuron_groups: dict[int, Group] = {}
-    boundaries: dict[Group, set[int]] = {}
-    for ref, (neuron, inputs, outer) in list(_calls.items()):
-        out = ref()
-        if out is None or out not in members:
-            continue
-        g = neuron_groups.setdefault(id(ref), Group("neuron", outer, "neuron", neuron, out))
-        boundary = boundaries[g] = {id(a) for a in inputs}
-        stack = [out]
-        while stack:
-            node = stack.pop()
-            if group.get(node) is g:
-                continue
-            group[node] = g
-            stack.extend(a for a in node.parents if a.op and id(a) not in boundary and a in members)
-    users: dict[Value, list[Value]] = {}
+    consumers: dict[Value, list[Value]] = {}
     for node in nodes:
         for a in node.parents:
-            if not a.op:
-                users.setdefault(a, []).append(node)
-    for leaf, consumers in users.items():
+            consumers.setdefault(a, []).append(node)
+    boundaries: dict[Group, set[int]] = {}
+    for bias, (weights, activation) in list(_neurons.items()):
+        if bias not in members:
+            continue
+        for made, out, inputs, roles in _calls_of(bias, weights, activation, consumers):
+            g = Group("neuron", _scoped.get(out), "neuron", bias, out, roles)  # inside the scope it was called in
+            boundaries[g] = {id(a) for a in inputs}
+            for node in made:
+                group[node] = g
+    for leaf, users in consumers.items():
+        if leaf.op:
+            continue
         if leaf in members and group.get(leaf) is None:
             # a neuron's input is not part of the neuron, even when only that neuron reads it
             outer = [g.parent if g in boundaries and id(leaf) in boundaries[g] else g
-                     for g in map(group.get, consumers)]
+                     for g in map(group.get, users)]
             group[leaf] = _common(outer)
     return group
 

@@ -5,7 +5,8 @@ block that raises still closes; a Neuron call groups its sums, products and acti
 weights and bias but never its inputs; a neuron called twice makes two groups and its shared
 parameters sit outside both; a neuron call inside a scope is a group inside that group; grouping
 changes no data and no gradient, bit for bit, and the compiler traces a grouped model to the same
-numbers; a call's record goes when its graph does; viz draws the same groups as nested DOT clusters.
+numbers, a call records nothing (a neuron is noted once, weakly, when made), and only a whole call
+(the sum and its activation) is found as one; viz draws the same groups as nested DOT clusters.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import autograd_scalar.nn as nn
 from autograd_scalar import Value, scope
 from autograd_scalar.engine import topological_order
 from autograd_scalar.nn import MLP, Neuron
-from autograd_scalar.scopes import _calls, find_groups
+from autograd_scalar.scopes import _neurons, find_groups
 
 
 def test_a_scope_holds_the_nodes_made_inside_it():
@@ -92,10 +93,17 @@ def _mlp_step(seed):
     return [v.data.hex() for v in topological_order(loss)] + [p.grad.hex() for p in model.parameters()]
 
 
-def test_grouping_changes_no_number(monkeypatch):
+def test_grouping_changes_no_number_and_a_call_records_nothing(monkeypatch):
     grouped = _mlp_step(3)
-    monkeypatch.setattr(nn, "note_call", lambda *args: None)
+    monkeypatch.setattr(nn, "note_neuron", lambda neuron: None)  # neurons not noted: no groups at all
     assert _mlp_step(3) == grouped
+    calls = []
+    monkeypatch.setattr(nn, "note_neuron", calls.append)
+    model = MLP(2, [3, 1], seed=0)
+    assert len(calls) == 4  # one note per neuron, made once
+    model([1.0, 2.0])
+    model([3.0, 4.0])
+    assert len(calls) == 4  # and none per call
 
 
 def test_the_compiler_traces_a_grouped_model_to_the_same_numbers():
@@ -110,15 +118,26 @@ def test_the_compiler_traces_a_grouped_model_to_the_same_numbers():
     assert grads == pytest.approx([p.grad for p in model.parameters()], rel=1e-12)
 
 
-def test_a_calls_record_goes_with_its_graph():
+def test_a_neuron_is_held_weakly():
     gc.collect()
-    before = len(_calls)
+    before = len(_neurons)
     model = MLP(2, [4, 1], seed=0)
-    y = model([1.0, 2.0])
-    assert len(_calls) == before + 5
-    del y
+    assert len(_neurons) == before + 5
+    del model
     gc.collect()
-    assert len(_calls) == before
+    assert len(_neurons) == before
+
+
+def test_only_a_whole_call_is_a_group():
+    n = Neuron(2, activation="tanh", seed=0)
+    x0, x1 = Value(1.0, label="x0"), Value(2.0, label="x1")
+    partial = n.b + n.w[0] * x0  # the start of a call, by hand, without the rest
+    y = (partial + n.w[1] * x1) * 2  # the whole sum, but not its activation
+    groups = find_groups(topological_order(y))
+    assert all(g is None for g in groups.values())
+    z = n([x0, x1])
+    groups = find_groups(topological_order(z + y))
+    assert groups[z] is not None and groups[y] is None and groups[partial] is None
 
 
 def test_viz_draws_the_same_groups_as_clusters(tmp_path):
