@@ -16,12 +16,12 @@ True
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any, Callable
 
-from .engine import Value, grad
+from .engine import Value, _as_float, _shown, grad
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
@@ -130,7 +130,7 @@ def _check_arguments(
     """The point as floats and a name per input; TypeError/ValueError for anything unusable."""
     if not callable(f):
         raise TypeError(f"{name}: f must be callable (a function of Values), got {f!r}")
-    if isinstance(inputs, (Value, numbers.Real)):
+    if isinstance(inputs, (Value, numbers.Real, Decimal)):
         inputs = [inputs]
     if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Sequence):
         raise TypeError(f"{name}: inputs must be a sequence of numbers or Values, got {inputs!r}")
@@ -139,11 +139,14 @@ def _check_arguments(
     point, names = [], []
     for i, x in enumerate(inputs):
         number = x.data if isinstance(x, Value) else x
-        if isinstance(number, bool) or not isinstance(number, numbers.Real):
+        if isinstance(number, bool) or not isinstance(number, (numbers.Real, Decimal)):
             raise TypeError(f"{name}: input {i} must be a number or a Value, got {x!r}")
-        if not math.isfinite(number):
-            raise ValueError(f"{name}: input {i} must be a finite number, got {x!r}")
-        point.append(float(number))
+        try:  # the engine's one rule for numbers: Fraction, Decimal, NumPy's, rounded to a float
+            point.append(_as_float(name, number))
+        except TypeError:  # numpy.timedelta64
+            raise TypeError(f"{name}: input {i} must be a number or a Value, got {_shown(x)}") from None
+        except ValueError:  # inf, nan, 10**400
+            raise ValueError(f"{name}: input {i} must be a finite number within float range, got {_shown(x)}") from None
         names.append(x.label if isinstance(x, Value) and x.label else f"x{i}")
     for option, value in (("eps", eps), ("atol", atol), ("rtol", rtol)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:

@@ -254,3 +254,15 @@ def test_gradcheck_error_is_an_assertion_error():
 @given(expressions(ops=[op.name for op in OPS if op.higher_order], max_nodes=8, max_inputs=2))
 def test_gradgradcheck_passes_on_drawn_smooth_expressions(expr):
     assert gradgradcheck(expr, expr.inputs, atol=1e-4, rtol=1e-3)
+
+
+def test_the_point_follows_the_engines_one_rule_for_numbers():
+    from decimal import Decimal
+    from fractions import Fraction
+
+    assert gradcheck(lambda x: x.tanh(), [Decimal("0.5")]) and gradgradcheck(lambda x: x.tanh(), Fraction(1, 2))
+    with pytest.raises(ValueError, match=r"gradcheck: input 0 must be a finite number within float range, got 1000"):
+        gradcheck(lambda x: x, [10**400])
+    np = pytest.importorskip("numpy")
+    with pytest.raises(TypeError, match="gradgradcheck: input 0 must be a number or a Value, got np.timedelta64"):
+        gradgradcheck(lambda x: x, [np.timedelta64(1, "D")])
