@@ -14,6 +14,7 @@ import weakref
 from fractions import Fraction
 
 import pytest
+from conftest import require_module
 
 from autograd_scalar import Value, detect_anomaly, grad
 from autograd_scalar.engine import describe, topological_order
@@ -157,7 +158,7 @@ def test_orderings_compare_data_and_make_no_node():
 
 
 def test_numpy_maximum_selects_values():
-    np = pytest.importorskip("numpy")
+    np = require_module("numpy", "pip install numpy")
     x = np.array([Value(-1.0), Value(2.0)], dtype=object)
     y = np.maximum(x, 0)
     assert y[0] == 0 and y[1] is x[1]
@@ -186,7 +187,7 @@ def test_accepts_real_numbers(number):
 
 
 def test_accepts_numpy_numbers():
-    np = pytest.importorskip("numpy")
+    np = require_module("numpy", "pip install numpy")
     for number in (np.float64(1.5), np.float32(0.25), np.int64(3)):
         v = Value(number)
         assert type(v.data) is float and v.data == float(number)
@@ -849,7 +850,7 @@ def test_numbers_beyond_float_range_are_named(build, error, word):
 
 
 def test_numpy_durations_are_not_numbers():
-    np = pytest.importorskip("numpy")
+    np = require_module("numpy", "pip install numpy")
     with pytest.raises(TypeError, match=r"Value: expected a real number or a Value, got .*timedelta64"):
         Value(np.timedelta64(3, "D"))
     with pytest.raises(TypeError, match="add: "):

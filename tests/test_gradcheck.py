@@ -13,6 +13,7 @@ import math
 import random
 
 import pytest
+from conftest import require_module
 from hypothesis import given, settings
 
 from autograd_scalar import GradcheckError, Value, gradcheck, gradgradcheck
@@ -263,6 +264,6 @@ def test_the_point_follows_the_engines_one_rule_for_numbers():
     assert gradcheck(lambda x: x.tanh(), [Decimal("0.5")]) and gradgradcheck(lambda x: x.tanh(), Fraction(1, 2))
     with pytest.raises(ValueError, match=r"gradcheck: input 0 must be a finite number within float range, got 1000"):
         gradcheck(lambda x: x, [10**400])
-    np = pytest.importorskip("numpy")
+    np = require_module("numpy", "pip install numpy")
     with pytest.raises(TypeError, match="gradgradcheck: input 0 must be a number or a Value, got np.timedelta64"):
         gradgradcheck(lambda x: x, [np.timedelta64(1, "D")])
