@@ -117,8 +117,8 @@ def evaluate(model: Module, X: Sequence[Sequence[float]], y: Sequence[Any], loss
     """
     compiled = _CompiledLoss.make(model, loss) if compile and len(X) == len(y) and len(y) else None
     targets = compiled.targets(list(y)) if compiled is not None else None
-    if compiled is not None and targets is not None:  # the same numbers, forward only, compiled
-        rows = [[float(v) for v in x] if isinstance(x, (list, tuple)) else x for x in X]
+    rows = _CompiledLoss.rows(X) if targets is not None else None
+    if compiled is not None and targets is not None and rows is not None:  # the same numbers, forward only
         value = compiled.evaluate.mean(rows, targets)
         outs = compiled.evaluate.last_outputs
         return value, sum(compiled.predicted(o) == t for o, t in zip(outs, y)) / len(y)
@@ -166,6 +166,17 @@ class _CompiledLoss:
         if self.loss == "cross_entropy":
             return [[float(k == t) for k in range(self.classes)] for t in y]
         return [float(t) for t in y]
+
+    @staticmethod
+    def rows(X: Sequence[Any]) -> list[list[float]] | None:
+        """Each input as a list of floats; None unless every entry is a plain int or float (a bool, a
+        NumPy number or a Value is left to the interpreter, which decides what it means)."""
+        try:
+            if all(v.__class__ in (float, int) for x in X for v in x):
+                return [[float(v) for v in x] for x in X]
+        except TypeError:  # an input that is not a sequence
+            pass
+        return None
 
     @staticmethod
     def predicted(output: Any) -> int:
@@ -257,9 +268,9 @@ def fit(
     if compiled is not None:
         T = compiled.targets(y)
         T_val = compiled.targets(y_val) if validation is not None and T is not None else []
-        rows = [[float(v) for v in x] if isinstance(x, (list, tuple)) else x for x in X]
-        rows_val = [[float(v) for v in x] if isinstance(x, (list, tuple)) else x for x in X_val] if T_val else []
-        if T is None or T_val is None:
+        rows = _CompiledLoss.rows(X)
+        rows_val = _CompiledLoss.rows(X_val) if T_val else []
+        if T is None or T_val is None or rows is None or rows_val is None:
             compiled = None
     rng = random.Random(seed)
     order = list(range(len(X)))

@@ -574,3 +574,15 @@ def test_the_remaining_errors():
     w.grad = 0.0
     with pytest.raises(TypeError, match=r"changed a \.grad while traced"):
         ag.compile(sneaky)(1.0)
+
+
+def test_fit_leaves_inputs_it_cannot_take_as_floats_to_the_interpreter():
+    from autograd_scalar.optim import SGD
+    from autograd_scalar.train import _CompiledLoss, fit
+
+    assert _CompiledLoss.rows([[1, 2.5]]) == [[1.0, 2.5]]
+    assert _CompiledLoss.rows([[True, 2.5]]) is None and _CompiledLoss.rows([3.0]) is None
+    for compile_ in (True, False):
+        model = MLP(2, [3, 1], seed=0)
+        with pytest.raises(TypeError, match="expected a real number or a Value, got True"):
+            fit(model, [[True, 0.5], [0.1, 0.2]], [0, 1], "bce", SGD(model.parameters(), lr=0.1), 1, compile=compile_)
