@@ -586,3 +586,24 @@ def test_fit_leaves_inputs_it_cannot_take_as_floats_to_the_interpreter():
         model = MLP(2, [3, 1], seed=0)
         with pytest.raises(TypeError, match="expected a real number or a Value, got True"):
             fit(model, [[True, 0.5], [0.1, 0.2]], [0, 1], "bce", SGD(model.parameters(), lr=0.1), 1, compile=compile_)
+
+
+def test_an_operation_defined_outside_the_engine_compiles_through_its_own_functions():
+    from autograd_scalar.rules import cos
+
+    sine = ag.define_op("compiled_test_sine", math.sin, lambda out, x: (cos(x),))
+    hyp = ag.define_op("compiled_test_hypot", math.hypot, lambda out, a, b: (a / out, b / out))
+    w, v = Value(0.7), Value(-1.2)
+
+    def fn(x):
+        return sine(w * x) * hyp(w, v * x) + sine(3.0)
+
+    cf = ag.compile(fn)
+    for x in (0.9, -2.0, 0.1):
+        w.grad = v.grad = 0.0
+        got, grads = cf(x), (w.grad, v.grad)
+        w.grad = v.grad = 0.0
+        ref = fn(x)
+        ref.backward()
+        assert (got.hex(), hexes(grads)) == (ref.data.hex(), hexes((w.grad, v.grad)))
+    assert "_f_compiled_test_sine" in cf.source and "_l_compiled_test_hypot" in cf.source
