@@ -224,14 +224,19 @@ def test_an_if_on_a_value_is_a_guard_and_both_branches_are_right():
 
     cf = ag.compile(fn)
     for x in [1.0, -2.0, 3.0, -0.5]:
-        w.grad = 0.0
-        got = cf(x)
-        g = w.grad
-        w.grad = 0.0
-        ref = fn(x)
-        ref.backward()
-        assert (got.hex(), g.hex()) == (ref.data.hex(), w.grad.hex())
+        _assert_call_is_the_interpreters(cf, fn, w, x)
     assert cf.variants == 2
+
+
+def _assert_call_is_the_interpreters(cf, fn, w, x):
+    """``cf(x)`` and the gradient it leaves in ``w`` equal ``fn(x).backward()``'s, bit for bit."""
+    w.grad = 0.0
+    got = cf(x)
+    g = w.grad
+    w.grad = 0.0
+    ref = fn(x)
+    ref.backward()
+    assert (got.hex(), g.hex()) == (ref.data.hex(), w.grad.hex())
 
 
 def test_max_over_values_is_guarded_in_batches():
@@ -266,13 +271,7 @@ def test_the_variant_cache_is_bounded_and_the_rest_runs_interpreted():
 
     cf = ag.compile(fn)
     for x in [0.5 + k for k in range(20)]:
-        w.grad = 0.0
-        got = cf(x)
-        g = w.grad
-        w.grad = 0.0
-        ref = fn(x)
-        ref.backward()
-        assert (got, g) == (ref.data, w.grad)
+        _assert_call_is_the_interpreters(cf, fn, w, x)
     assert cf.variants == MAX_VARIANTS
     assert cf.full
 
