@@ -103,6 +103,8 @@ class _Arg:
 class _Scene:
     boxes: list[_Box]
     args: list[_Arg] = field(default_factory=list)
+    nodes: list[Value] = field(default_factory=list)
+    """``topological_order(root)``: box ``i`` is ``nodes[i]``."""
 
     def constants(self) -> list[_Arg]:
         return [arg for arg in self.args if arg.source is None]
@@ -174,7 +176,7 @@ def _scene(
 
     parts: list[list[float]] = [[] for _ in nodes]  # what each use sent back, in consumer order
     uses = [0] * len(nodes)
-    scene = _Scene(boxes=[])
+    scene = _Scene(boxes=[], nodes=nodes)
     for i, node in enumerate(nodes):
         for slot, arg in enumerate(node.args):
             if isinstance(arg, Value):
@@ -301,12 +303,12 @@ def _dot_statements(scene: _Scene, rankdir: str) -> list[str]:
     return lines
 
 
-def _dot_clusters(root: Value) -> list[str]:
-    """Each group of the graph (a ``Neuron`` call, a ``scope`` block: :mod:`autograd_scalar.scopes`) as a
-    cluster around its boxes, nested as the groups nest; the step-through shows the same groups."""
+def _group_tree(nodes: list[Value]) -> tuple[dict[Any, list[int]], dict[Any, list[Any]]]:
+    """The groups of ``nodes`` (a ``Neuron`` call, a ``scope`` block: :mod:`autograd_scalar.scopes`):
+    each group's own members (indices into ``nodes``), and each group's subgroups (``None``: the top
+    level), both in the order of ``nodes``. The step-through shows the same groups."""
     from .scopes import find_groups
 
-    nodes = topological_order(root)
     groups = find_groups(nodes)
     members: dict[Any, list[int]] = {}
     children: dict[Any, list[Any]] = {}
@@ -319,6 +321,13 @@ def _dot_clusters(root: Value) -> list[str]:
         for parent, child in zip((None, *path[:-1]), path):
             if child not in children.setdefault(parent, []):
                 children[parent].append(child)
+    return members, children
+
+
+def _dot_clusters(nodes: list[Value]) -> list[str]:
+    """Each group of the graph (``nodes``, in topological order) as a cluster around its boxes, nested
+    as the groups nest."""
+    members, children = _group_tree(nodes)
     lines: list[str] = []
 
     def emit(group: Any) -> None:
@@ -381,7 +390,7 @@ def to_dot(
         root, show_data=show_data, show_grad=show_grad, fmt=fmt, highlight=highlight, max_nodes=max_nodes,
         caller="to_dot",
     )  # fmt: skip
-    body = "\n".join("  " + line for line in _dot_statements(scene, rankdir) + _dot_clusters(root))
+    body = "\n".join("  " + line for line in _dot_statements(scene, rankdir) + _dot_clusters(scene.nodes))
     return "digraph autograd {\n" + body + "\n}\n"
 
 
@@ -432,7 +441,7 @@ def draw_graph(
         caller="draw_graph",
     )  # fmt: skip
     graph = graphviz.Digraph("autograd", format="svg")
-    graph.body.extend("\t" + line + "\n" for line in _dot_statements(scene, rankdir) + _dot_clusters(root))
+    graph.body.extend("\t" + line + "\n" for line in _dot_statements(scene, rankdir) + _dot_clusters(scene.nodes))
     return graph
 
 
@@ -627,7 +636,13 @@ def to_svg(
     for arg in scene.args:
         source = arg.source if id(arg) not in const_item else const_item[id(arg)]
         edges.append((source, arg.op_index, _port_dy(arg.slot, boxes[arg.op_index].n_args)))
-    placement = place(layers, heights, edges)
+    tree = _group_tree(scene.nodes)
+    group_path = [()] * n
+    for group, indices in tree[0].items():
+        for i in indices:
+            group_path[i] = tuple(group.path)
+    clusters = group_path + [group_path[arg.op_index] for arg in constants]  # a constant sits with its operation
+    placement = place(layers, heights, edges, clusters=clusters, frame=(GROUP_PAD, GROUP_LABEL))
 
     # Columns: per layer, the operations' column, then the boxes' column.
     depth = max(layers) + 1
@@ -668,15 +683,38 @@ def to_svg(
         layer = layers[item]
         return column[layer] + box_width[layer]  # constants sit at the right of their column
 
+    def value_span(i: int) -> tuple[int, float, float]:
+        return layers[i], ypos(i) - geometry[i].height / 2, ypos(i) + geometry[i].height / 2
+
+    def column_span(layer: int) -> tuple[float, float]:
+        return column[layer] - (OP_GAP + op_width[layer] if op_width[layer] else 0.0), column[layer] + box_width[layer]
+
+    frames = _group_frames(tree, value_span, column_span)
+    # frames may reach past the margins: grow the picture and move everything by (dx, dy)
+    corners = [seg for _, segments, _ in frames for seg in segments]
+    dx = max([0.0] + [MARGIN / 2 - seg[0] for seg in corners])
+    dy = max([0.0] + [MARGIN / 2 - seg[1] for seg in corners])
+    width = max([width + dx] + [seg[2] + dx + MARGIN / 2 for seg in corners])
+    height = max([height + dy] + [seg[3] + dy + MARGIN / 2 for seg in corners])
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
-        f'viewBox="0 0 {width:.1f} {height:.1f}" font-family="{FONT}" font-size="{SIZE}" role="img">',
+        f'viewBox="{-dx:.1f} {-dy:.1f} {width:.1f} {height:.1f}" font-family="{FONT}" font-size="{SIZE}" '
+        'role="img">',
         "<title>computation graph</title>",
         '<defs><marker id="autograd-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
         'markerHeight="7" orient="auto-start-reverse"><path d="M0,1 L10,5 L0,9 z" fill="context-stroke"/>'
         "</marker></defs>",
-        f'<rect width="{width:.1f}" height="{height:.1f}" fill="white"/>',
+        f'<rect x="{-dx:.1f}" y="{-dy:.1f}" width="{width:.1f}" height="{height:.1f}" fill="white"/>',
     ]
+    for name, segments, holds_groups in frames:  # outer groups first, so inner frames are drawn over them
+        x0, y0 = segments[0][:2]
+        # a frame around other frames is drawn lighter and solid, so the innermost ones (neurons) stand out
+        stroke = 'stroke="#c3b5f5"' if holds_groups else 'stroke="#7048e8" stroke-dasharray="5,3"'
+        out.append(
+            f'<g class="group" data-group="{_html(name)}"><path d="{_frame_path(segments)}" fill="#f7f4ff" '
+            f'fill-opacity="0.6" {stroke} stroke-linejoin="round"/><text x="{x0 + 6:.1f}" '
+            f'y="{y0 + GROUP_LABEL - 3:.1f}" font-size="10" fill="#5233c4">{_html(name)}</text></g>'
+        )
     shared = {box.index for box in boxes if box.uses > 1}
     for arg, bends in zip(scene.args, placement.bends):
         j = arg.op_index
@@ -725,6 +763,58 @@ def to_svg(
         )
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+GROUP_PAD = 6  # between a group's frame and what it holds
+GROUP_LABEL = 13  # room for the group's name above its contents
+
+
+def _group_frames(tree: tuple[dict[Any, list[int]], dict[Any, list[Any]]],
+                  value_span: Callable[[int], tuple[int, float, float]],
+                  column_span: Callable[[int], tuple[float, float]]) -> list[tuple[str, list[tuple], bool]]:
+    """``(name, segments, holds_groups)`` for every group, outer before inner: for each layer the group reaches, the
+    rectangle ``(x0, y0, x1, y1)`` around its values there (and its subgroups' rectangles), a column
+    wide. Traced layer by layer, a frame follows the group, so it holds no value of another group
+    (the layout keeps each group's items together in every layer)."""
+    members, children = tree
+    frames: list[Any] = []
+
+    def frame(group: Any, depth: int) -> dict[int, tuple[float, float]]:
+        spot = len(frames)
+        frames.append(None)
+        spans: dict[int, list[tuple[float, float]]] = {}
+        for i in members.get(group, []):
+            layer, top, bottom = value_span(i)
+            spans.setdefault(layer, []).append((top, bottom))
+        for child in children.get(group, []):
+            for layer, span in frame(child, depth + 1).items():
+                spans.setdefault(layer, []).append(span)
+        ranges = {layer: (min(t for t, _ in s) - GROUP_PAD - GROUP_LABEL, max(b for _, b in s) + GROUP_PAD)
+                  for layer, s in spans.items()}
+        first, last = min(ranges), max(ranges)
+        for layer in range(first + 1, last):  # a layer the group only passes through: bridge it
+            if layer not in ranges:
+                before, after = ranges[max(k for k in ranges if k < layer)], ranges[min(k for k in ranges if k > layer)]
+                ranges[layer] = (min(before[0], after[0]), max(before[1], after[1]))
+        reach = max(2.0, LAYER_GAP / 2 - 2 - 4 * depth)  # how far into the gaps beside a column; less when nested
+        segments = []
+        for layer in sorted(ranges):
+            left, right = column_span(layer)
+            segments.append((left - reach, ranges[layer][0], right + reach, ranges[layer][1]))
+        frames[spot] = (clean_label(group.name), segments, bool(children.get(group)))
+        return ranges
+
+    for group in children.get(None, []):
+        frame(group, 0)
+    return frames
+
+
+def _frame_path(segments: list[tuple[float, float, float, float]]) -> str:
+    """The outline of side-by-side rectangles (left to right), as an SVG path: along the tops, back along
+    the bottoms."""
+    points = [p for x0, y0, x1, _ in segments for p in ((x0, y0), (x1, y0))]
+    points += [p for x0, _, x1, y1 in reversed(segments) for p in ((x1, y1), (x0, y1))]
+    return "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in points) + " Z"
 
 
 def _references(args: list[_Arg], layers: list[int]) -> list[_Arg]:

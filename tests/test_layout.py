@@ -113,3 +113,45 @@ def test_ordered_fit_beats_every_nearby_feasible_point():
 def test_place_rejects_edges_that_do_not_go_forward():
     with pytest.raises(ValueError, match="edge 1->0 does not go to a later layer"):
         place([0, 0], [10, 10], [(1, 0, 0.0)])
+
+
+def _random_clustered_graph(rng: random.Random):
+    """A random layered DAG and, for each node, a random path of nested groups (outermost first)."""
+    n = rng.randint(4, 40)
+    layers = [rng.randint(0, 5) for _ in range(n)]
+    edges = [(a, b, rng.choice([-5.0, 0.0, 5.0])) for a in range(n) for b in range(n)
+             if layers[a] < layers[b] and rng.random() < 0.15]
+    tops = ["g0", "g1", "g2"]
+    clusters = []
+    for _ in range(n):
+        depth = rng.choice([0, 1, 1, 2])
+        path = (rng.choice(tops),) + tuple(rng.choice(["a", "b"]) for _ in range(depth - 1)) if depth else ()
+        clusters.append(path)
+    return layers, [20.0] * n, edges, clusters
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_groups_stay_together_in_every_layer_and_get_room_for_their_frames(seed):
+    """viz.to_svg frames each group (a Neuron call, a scope) layer by layer: in every layer the items of
+    a group, at every level of nesting, must be next to each other, and frames must have room."""
+    layers, heights, edges, clusters = _random_clustered_graph(random.Random(seed))
+    p = place(layers, heights, edges, clusters=clusters, frame=(6.0, 13.0))
+    path = clusters + [None] * (len(p.layer) - len(clusters))  # dummies: not checked
+    for row in p.order:
+        nodes = [item for item in row if item < len(clusters)]
+        for depth in (1, 2):
+            keys = [path[item][:depth] for item in nodes if len(path[item]) >= depth]
+            runs = [k for k, _ in itertools.groupby(keys)]
+            assert len(runs) == len(set(runs)), (row, [path[i] for i in nodes])
+        for above, below in zip(row, row[1:]):
+            if above < len(clusters) and below < len(clusters) and path[above] != path[below]:
+                assert p.y[below] - p.y[above] >= 20 + 18 + 6 - 1e-9  # a frame closes or opens between them
+
+
+def test_without_clusters_the_layout_is_unchanged():
+    layers, heights, edges, clusters = _random_clustered_graph(random.Random(7))
+    plain = place(layers, heights, edges)
+    empty = place(layers, heights, edges, clusters=[()] * len(layers), frame=(6.0, 13.0))
+    assert (plain.order, plain.y) == (empty.order, empty.y)
+    with pytest.raises(ValueError, match="clusters for"):
+        place(layers, heights, edges, clusters=[()])

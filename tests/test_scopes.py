@@ -161,3 +161,46 @@ def test_viz_draws_the_same_groups_as_clusters(tmp_path):
     assert shown == {i for i, node in enumerate(order) if groups[node] is groups[y]}
     require_executable("dot", "apt-get install graphviz")
     assert render(y, tmp_path / "grouped.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def _inside(point, polygon) -> bool:
+    x, y = point
+    inside = False
+    for (x0, y0), (x1, y1) in zip(polygon, polygon[1:] + polygon[:1]):
+        if (y0 > y) != (y1 > y) and x < x0 + (y - y0) * (x1 - x0) / (y1 - y0):
+            inside = not inside
+    return inside
+
+
+@pytest.mark.parametrize("nouts", [[3, 2, 1], [2, 2, 1]])  # the second, laid out without groups, puts a box astray
+def test_the_built_in_drawing_frames_each_group_and_no_other_box(nouts):
+    """to_svg (no graphviz) draws the groups too: one frame per group, outer first, its name escaped,
+    traced layer by layer around its own boxes, so no box of another group (nor an input) is inside."""
+    from autograd_scalar.viz import to_svg
+
+    model = MLP(2, nouts, seed=0)
+    x = [Value(0.5, label="x0"), Value(-1.0, label="x1")]
+    with scope('batch <b>&"'):
+        y = model(x)
+    loss = (y - 1.0) ** 2
+    loss.backward()
+    svg = to_svg(loss)
+    order = topological_order(loss)
+    groups = find_groups(order)
+    frames = re.findall(r'<g class="group" data-group="([^"]*)"><path d="M([^"]*) Z"', svg)
+    names = [name for name, _ in frames]
+    assert names[0] == "batch &lt;b&gt;&amp;&quot;" and len(names) == 1 + sum(nouts)
+    assert sorted(names[1:]) == sorted(f"layers.{k}.neurons.{j}" for k, n in enumerate(nouts) for j in range(n))
+    centers = {}
+    for i, x0, y0, w, h in re.findall(
+        r'<g class="[^"]*" id="v(\d+)" data-index="\d+">\n(?:<rect[^>]*rx="9"[^>]*/>\n)?<rect x="([\d.-]+)" '
+        r'y="([\d.-]+)" width="([\d.]+)" height="([\d.]+)"', svg
+    ):
+        centers[int(i)] = (float(x0) + float(w) / 2, float(y0) + float(h) / 2)
+    assert len(centers) == len(order)
+    by_name = {g.name: g for g in set(groups.values()) if g is not None}
+    for name, path in frames[1:]:  # the neurons: each frame holds exactly its own boxes
+        polygon = [tuple(map(float, p.split(","))) for p in path.split(" L")]
+        group = by_name[name]
+        for i, node in enumerate(order):
+            assert _inside(centers[i], polygon) == (groups[node] is group), (name, i, node)
