@@ -7,6 +7,8 @@ from __future__ import annotations
 import ast
 import math
 import random
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -41,6 +43,21 @@ def compiled(fn, args):
 def test_compile_is_an_attribute_not_a_star_export():
     assert callable(ag.compile)
     assert "compile" not in ag.__all__
+
+
+def test_the_compiler_loads_on_first_use_not_on_import():
+    """``import autograd_scalar`` stays quick: ag.compile loads the compiler when first asked for."""
+    script = (
+        "import sys, autograd_scalar as ag\n"
+        "before = 'autograd_scalar.compiler' in sys.modules\n"
+        "from autograd_scalar import compile as c\n"
+        "from autograd_scalar import *\n"
+        "print(before, c is ag.compile, compile is __builtins__.compile, 'compile' in dir(ag))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True", "True", "True"]
+    with pytest.raises(AttributeError, match="no attribute 'compiled'"):
+        getattr(ag, "compiled")  # noqa: B009 - the attribute access is the test
 
 
 @settings(max_examples=300)
