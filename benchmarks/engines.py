@@ -38,15 +38,6 @@ def load(engine: str) -> dict[str, Callable[[int], Case]]:
 
 def _ours() -> dict[str, Callable[[int], Case]]:
     from autograd_scalar import Value, grad
-    from autograd_scalar.nn import MLP
-
-    def make_model(flat: list[float]) -> tuple[Any, list]:
-        nin, nouts = MLP_SIZES
-        model = MLP(nin, list(nouts), activation="relu", seed=0)
-        params = model.parameters()
-        for p, value in zip(params, flat):
-            p.data = value
-        return model, params
 
     def second_derivative(size: int) -> Case:
         w = [Value(v) for v in fan_inputs(second_terms(size))[0]]
@@ -71,21 +62,30 @@ def _ours() -> dict[str, Callable[[int], Case]]:
     return {
         "chain": lambda size: workloads.chain(Value, size),
         "fan_out": lambda size: workloads.fan_out(Value, size),
-        "mlp": lambda size: workloads.mlp(Value, size, make_model),
+        "mlp": lambda size: workloads.mlp(Value, size, _mlp_model),
         "second_derivative": second_derivative,
         "digits": lambda size: workloads.digits(size, _digits_model),
     }
 
 
-def _digits_model(flat: list[float]) -> tuple[Any, list]:
+def _model(sizes: tuple, activation: str, flat: list[float]) -> tuple[Any, list]:
+    """Our ``MLP(*sizes)`` with the workload's weights: ``(model, model.parameters())``."""
     from autograd_scalar.nn import MLP
 
-    nin, nouts = workloads.DIGITS_SIZES
-    model = MLP(nin, list(nouts), activation="tanh", seed=0)
+    nin, nouts = sizes
+    model = MLP(nin, list(nouts), activation=activation, seed=0)
     params = model.parameters()
     for p, value in zip(params, flat):
         p.data = value
     return model, params
+
+
+def _mlp_model(flat: list[float]) -> tuple[Any, list]:
+    return _model(MLP_SIZES, "relu", flat)
+
+
+def _digits_model(flat: list[float]) -> tuple[Any, list]:
+    return _model(workloads.DIGITS_SIZES, "tanh", flat)
 
 
 def _compiled() -> dict[str, Callable[[int], Case]]:
@@ -93,20 +93,11 @@ def _compiled() -> dict[str, Callable[[int], Case]]:
 
     ``build`` times a fresh trace, code generation and ``compile()`` of one sample, apart from the step."""
     import autograd_scalar as ag
-    from autograd_scalar.nn import MLP
     from autograd_scalar.train import _sample_loss
-
-    def mlp_model(flat: list[float]) -> tuple[Any, list]:
-        nin, nouts = MLP_SIZES
-        model = MLP(nin, list(nouts), activation="relu", seed=0)
-        params = model.parameters()
-        for p, value in zip(params, flat):
-            p.data = value
-        return model, params
 
     def mlp(size: int) -> Case:
         flat, X, targets = workloads.mlp_inputs(size)
-        model, params = mlp_model(flat)
+        model, params = _mlp_model(flat)
         cf = ag.compile(lambda x, t: (model(x) - t) ** 2)
 
         def loss_and_backward(cf: Any, params: list) -> float:
@@ -120,7 +111,7 @@ def _compiled() -> dict[str, Callable[[int], Case]]:
                 p.data -= LR * p.grad
 
         def check() -> tuple[float, list[float]]:
-            fresh, fresh_params = mlp_model(flat)
+            fresh, fresh_params = _mlp_model(flat)
             loss = loss_and_backward(ag.compile(lambda x, t: (fresh(x) - t) ** 2), fresh_params)
             return loss, [p.grad for p in fresh_params]
 
@@ -131,7 +122,7 @@ def _compiled() -> dict[str, Callable[[int], Case]]:
             p.data = value
 
         def build() -> dict[str, float]:
-            fresh, _ = mlp_model(flat)
+            fresh, _ = _mlp_model(flat)
             one = ag.compile(lambda x, t: (fresh(x) - t) ** 2)
             one.mean(X[:1], targets[:1])
             return one.timings[0]
