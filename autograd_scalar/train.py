@@ -119,9 +119,7 @@ def evaluate(model: Module, X: Sequence[Sequence[float]], y: Sequence[Any], loss
     targets = compiled.targets(list(y)) if compiled is not None else None
     rows = _CompiledLoss.rows(X) if targets is not None else None
     if compiled is not None and targets is not None and rows is not None:  # the same numbers, forward only
-        value = compiled.evaluate.mean(rows, targets)
-        outs = compiled.evaluate.last_outputs
-        return value, sum(compiled.predicted(o) == t for o, t in zip(outs, y)) / len(y)
+        return compiled.measure(rows, targets, y)
     outputs = [model(x) for x in X]
     return _loss_function(loss)(outputs, list(y)).data, accuracy(outputs, y)
 
@@ -177,6 +175,12 @@ class _CompiledLoss:
         except TypeError:  # an input that is not a sequence
             pass
         return None
+
+    def measure(self, rows: list[list[float]], targets: list, labels: Sequence[Any]) -> tuple[float, float]:
+        """``(mean loss, accuracy)`` over ``rows``, forward only: what ``evaluate`` gives, no ``.grad`` touched."""
+        value = self.evaluate.mean(rows, targets)
+        outs = self.evaluate.last_outputs
+        return value, sum(self.predicted(o) == t for o, t in zip(outs, labels)) / len(labels)
 
     @staticmethod
     def predicted(output: Any) -> int:
@@ -301,9 +305,7 @@ def fit(
         history.accuracy.append(correct / len(X))
         if validation is not None:
             if compiled is not None:
-                val_loss = compiled.evaluate.mean(rows_val, T_val)
-                outs = compiled.evaluate.last_outputs
-                val_accuracy = sum(compiled.predicted(o) == t for o, t in zip(outs, y_val)) / len(y_val)
+                val_loss, val_accuracy = compiled.measure(rows_val, T_val, y_val)
             else:
                 val_loss, val_accuracy = evaluate(model, X_val, y_val, loss_fn)
             history.val_loss.append(val_loss)
