@@ -403,10 +403,7 @@ class Value:
     def __copy__(self) -> Value:
         """``copy.copy(v)``: a new node with the same data, grad, label, op and the *same* parents,
         so gradients through the copy reach the original graph (``detach()`` cuts it instead)."""
-        node = _new(Value)
-        node.data, node.grad, node.label, node.op = self.data, self.grad, self.label, self.op
-        node._a, node._b, node._mark = self._a, self._b, None
-        return node
+        return _restore(self.data, self.grad, self.label, self.op, self._a, self._b)
 
     def __deepcopy__(self, memo: dict) -> Value:
         """``copy.deepcopy(v)``: every node below ``v`` copied once, parents first, so the depth
@@ -512,7 +509,7 @@ class _Flat(list):
 
 
 def _restore(data: float, grad: float, label: str, op: str, a: Value | float | None, b: Value | float | None) -> Value:
-    """One node from its pickled record (its parents are restored already)."""
+    """One node from its fields: a pickled record (its parents restored already), or ``copy.copy``."""
     node = _new(Value)
     node.data, node.grad, node.label, node.op, node._a, node._b, node._mark = data, grad, label, op, a, b, None
     return node
