@@ -225,9 +225,11 @@ def check_train(args: argparse.Namespace) -> None:
 
 
 def check_step(args: argparse.Namespace) -> None:
-    """The step command's ``--digits`` and ``--html``."""
+    """The step command's ``--digits``, ``--html`` and ``--set`` (which needs ``--expr``)."""
     check_int("--digits", vars(args).get("digits"), 1, MAX_DIGITS, "17 show every float exactly")
     check_output("--html", vars(args).get("html"))
+    if vars(args).get("set") is not None and vars(args).get("expr") is None:
+        raise UsageError("--set", "gives values to the names of --expr; it needs --expr")
 
 
 def check_graph(args: argparse.Namespace) -> None:

@@ -61,9 +61,6 @@ def cmd_step(args: argparse.Namespace) -> int:
     from . import stepthrough
     from .stepthrough_term import run
 
-    if args.set is not None and args.expr is None:
-        print("autograd-scalar step: --set gives values to the names of --expr; it needs --expr", file=sys.stderr)
-        return 2
     if args.expr is not None:
         if args.example is not None:
             print("autograd-scalar step: give an example name or --expr, not both", file=sys.stderr)

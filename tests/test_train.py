@@ -276,7 +276,8 @@ def test_train_momentum_with_adam_is_refused_not_ignored(capsys):
 def test_step_set_without_expr_is_refused(capsys):
     """#16: step --set x=1 without --expr used to be ignored with no message."""
     assert cli.main(["step", "--set", "x=1"]) == 2
-    assert "--set gives values to the names of --expr; it needs --expr" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err == "autograd-scalar step: --set: gives values to the names of --expr; it needs --expr\n"
 
 
 # ---- held-out data, k classes, digits plots (#17) ----------------------------------------------
