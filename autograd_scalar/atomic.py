@@ -85,11 +85,27 @@ def _regular_target(path: Path) -> Path:
         return target
     if stat.S_ISREG(mode):
         return target
-    kind = "a folder" if stat.S_ISDIR(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else \
-        "a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
     error = IsADirectoryError if stat.S_ISDIR(mode) else OSError
     raise error(errno.EISDIR if stat.S_ISDIR(mode) else errno.EINVAL,
-                f"refusing to write over {kind}: give the path of a file", str(path))
+                f"refusing to write over {file_kind(mode)}: give the path of a file", str(path))
+
+
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular one is, for messages: ``"a folder"``, ``"a named pipe"``...
+
+    >>> import os
+    >>> file_kind(os.stat("/").st_mode), file_kind(os.stat("/dev/null").st_mode)
+    ('a folder', 'a device')
+    """
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
 
 
 def _permissions(target: Path) -> int:

@@ -42,7 +42,7 @@ import os
 import stat
 from typing import Any, Union
 
-from .atomic import write_atomic
+from .atomic import file_kind, write_atomic
 
 FORMAT = "autograd_scalar.MLP"
 VERSION = 1
@@ -103,19 +103,7 @@ def _check_target(where: str, path: PathLike) -> None:
     except FileNotFoundError:
         return
     if not stat.S_ISREG(mode):
-        raise ValueError(f"{where}: {_kind(mode)}, not a regular file; give a file name")
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a plain file"
+        raise ValueError(f"{where}: {file_kind(mode)}, not a regular file; give a file name")
 
 
 def _reject_constant(name: str) -> float:
@@ -133,13 +121,13 @@ def _read_bytes(where: str, path: PathLike) -> bytes:
     except FileNotFoundError:
         raise FileNotFoundError(f"{where}: no such file") from None
     if not stat.S_ISREG(mode):
-        raise ValueError(f"{where}: {_kind(mode)}, not a regular file; not a saved model")
+        raise ValueError(f"{where}: {file_kind(mode)}, not a regular file; not a saved model")
     # O_NONBLOCK: if the path became a pipe since the check, opening it still returns at once.
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     with os.fdopen(fd, "rb") as file:
         info = os.fstat(file.fileno())
         if not stat.S_ISREG(info.st_mode):
-            raise ValueError(f"{where}: {_kind(info.st_mode)}, not a regular file; not a saved model")
+            raise ValueError(f"{where}: {file_kind(info.st_mode)}, not a regular file; not a saved model")
         if info.st_size > MAX_BYTES:
             raise ValueError(f"{where}: file is {info.st_size} bytes, more than the limit of {MAX_BYTES}; "
                              "not a saved model")
