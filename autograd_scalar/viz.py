@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
-from .atomic import write_atomic
+from .atomic import file_kind, write_atomic
 from .engine import Value, topological_order
 from .rules import RULES
 
@@ -477,8 +477,8 @@ def render(root: Value, path: str | os.PathLike, **options: Any) -> Path:
     if suffix not in (".svg", ".png", ".dot"):
         raise ValueError(f"render: cannot tell the format from {str(path)!r}; use a .svg, .png or .dot file name")
     if path.exists() and not path.is_file():
-        kind = "a folder" if path.is_dir() else "not a regular file"
-        raise ValueError(f"render: {str(path)!r} is {kind}; give a file name such as graph{suffix}")
+        raise ValueError(f"render: {str(path)!r} is {file_kind(path.stat().st_mode)}; give a file name such as "
+                         f"graph{suffix}")
     if suffix == ".dot":
         write_atomic(path, to_dot(root, **options))
         return path
